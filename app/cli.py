@@ -1,0 +1,53 @@
+"""The `ponder` command: subcommands run headless through engine/; no subcommand opens the window."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from engine.environment import prepare_environment
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full command line. Subcommand modules register themselves here."""
+    # Imported here so that nothing below can import onnxruntime before prepare_environment().
+    from engine.commands import ask, doctor
+    from engine.providers import PROVIDER_KEYS
+
+    parser = argparse.ArgumentParser(
+        prog="ponder",
+        description="Ponder: an offline reasoning assistant. With no command, opens the chat window.",
+    )
+    parser.add_argument("--data-dir", default=None, metavar="DIR",
+                        help="keep settings, models, history and logs under DIR (or set PONDER_HOME)")
+    parser.add_argument("--model", default=None, metavar="demo|NAME|PATH", help="model for the window")
+    parser.add_argument("--provider", default=None, choices=PROVIDER_KEYS, metavar="PROVIDER",
+                        help="execution provider for the window (default: the setting, else auto)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail to stderr")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (ask, doctor):
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    prepare_environment()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    from engine.paths import resolve_paths
+
+    paths = resolve_paths(args.data_dir)
+    if args.command is None:
+        from app.main import run_window
+
+        return run_window(args, paths)
+    return args.handler(args, paths)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

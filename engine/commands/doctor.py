@@ -1,0 +1,107 @@
+"""`ponder doctor`: the machine, the providers, the choice and why, the models found."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+from typing import Any
+
+from engine.commands.common import add_model_options, fail
+from engine.errors import PonderError
+from engine.hardware import HardwareFacts, detect_hardware
+from engine.models import DEMO, default_model, installed_models
+from engine.paths import Paths, demo_model_dir
+from engine.providers import CANDIDATES, InstallInfo, detect_install, skip_reason
+from engine.service import InferenceService, LoadResult, ModelChoice
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("doctor", help="explain the machine, providers and models")
+    add_model_options(parser)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, paths: Paths) -> int:
+    hardware, install = detect_hardware(), detect_install()
+    spec = args.model or default_model(paths)
+    service = InferenceService(paths=paths, hardware=hardware, install=install)
+    try:
+        result: LoadResult | None = service.load(ModelChoice(spec=spec, provider=args.provider)).result()
+        error: PonderError | None = None
+    except PonderError as exc:
+        result, error = None, exc
+    finally:
+        service.close()
+    report = build_report(hardware, install, paths, spec, result, error)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_report(report))
+    return fail(error) if error else 0
+
+
+def build_report(hardware: HardwareFacts, install: InstallInfo, paths: Paths, spec: str,
+                 result: LoadResult | None, error: PonderError | None) -> dict[str, Any]:
+    """Everything doctor knows, as plain data."""
+    rejected = {r.candidate.key: r for r in (result.rejected if result else ())}
+    providers = []
+    for candidate in CANDIDATES:
+        if result and candidate.key == result.provider.key:
+            status, reason = "chosen", "loaded the model and generated a token"
+        elif candidate.key in rejected:
+            r = rejected[candidate.key]
+            status, reason = ("failed" if r.probed else "skipped"), r.reason
+        else:
+            skip = skip_reason(candidate, hardware, install)
+            status, reason = ("skipped", skip) if skip else ("not tried", "a better provider was chosen")
+        providers.append({"key": candidate.key, "label": candidate.label, "kind": candidate.kind,
+                          "status": status, "reason": reason})
+    models = [{"name": DEMO, "path": str(demo_model_dir())}]
+    models += [{"name": f.name, "path": str(f)} for f in installed_models(paths)]
+    return {
+        "machine": {
+            "system": f"{hardware.system} {platform.release()} ({hardware.machine})",
+            "python": platform.python_version(),
+            "cpu": hardware.cpu, "cores": hardware.cores,
+            "ram_total_gb": round(hardware.ram_total / 2**30, 1),
+            "ram_available_gb": round(hardware.ram_available / 2**30, 1),
+            "gpus": list(hardware.gpus), "npus": list(hardware.npus),
+        },
+        "model": spec,
+        "chosen": result.provider.key if result else None,
+        "summary": result.summary if result else None,
+        "error": error.user_message() if error else None,
+        "providers": providers,
+        "models": models,
+        "data_folder": str(paths.data),
+    }
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The report as text for a terminal."""
+    m = report["machine"]
+    lines = [
+        "Machine",
+        f"  {m['system']}, Python {m['python']}",
+        f"  CPU: {m['cpu']} ({m['cores']} cores)",
+        f"  RAM: {m['ram_available_gb']} GB free of {m['ram_total_gb']} GB",
+        f"  GPUs: {', '.join(m['gpus']) or 'none found'}",
+        f"  NPUs: {', '.join(m['npus']) or 'none found'}",
+        "",
+        f"Providers (best first) for model '{report['model']}'",
+    ]
+    marks = {"chosen": "✔", "failed": "✘", "skipped": "–", "not tried": "·"}
+    for p in report["providers"]:
+        lines.append(f"  {marks[p['status']]} {p['label']:<26} {p['status']}: {p['reason']}")
+    lines.append("")
+    if report["chosen"]:
+        lines.append(f"Chosen: {report['summary']}")
+    else:
+        lines.append(f"No provider could run the model: {report['error']}")
+    lines += ["", "Models"]
+    lines += [f"  {x['name']:<12} {x['path']}" for x in report["models"]]
+    lines += ["", f"Data folder: {report['data_folder']}"]
+    return "\n".join(lines)

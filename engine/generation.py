@@ -1,0 +1,254 @@
+"""One chat turn on the inference thread: prompt → tokens → generate → typed events.
+
+A plain function of its inputs (in Orange3's TaskState style): the control flags come in,
+events go out through `emit`, and nothing here knows about threads or asyncio.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.errors import ContextTooLongError, EngineFailureError
+from engine.events import AnswerDelta, Event, Finished, FinishReason, Stats, ThinkingDelta
+from engine.kv_cache import KvCache
+from engine.prompt import ChatFormat, render_prompt
+from engine.reasoning import ReasoningSplitter
+from engine.request import ChatRequest, Role
+from engine.runtime import LoadedModel
+
+#: Tokens kept free for the answer when deciding whether the history fits.
+MIN_ANSWER_ROOM = 256
+#: Default cap on one turn's new tokens: the model cards allow long reasoning.
+DEFAULT_MAX_NEW = 16384
+#: Extra tokens allowed after a thinking budget for the answer itself.
+ANSWER_ALLOWANCE = 2048
+
+
+@dataclass
+class TurnControl:
+    """Flags the consumer sets and the inference thread checks between steps."""
+
+    cancel: threading.Event = field(default_factory=threading.Event)
+    answer_now: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass
+class _Progress:
+    """Running totals of one turn."""
+
+    started: float
+    prompt_tokens: int = 0
+    cached: int = 0
+    dropped: int = 0
+    thinking_tokens: int = 0
+    answer_tokens: int = 0
+    first_token_at: float | None = None
+    last_token_at: float | None = None
+    thinking: list[str] = field(default_factory=list)
+    answer: list[str] = field(default_factory=list)
+
+    def stats(self) -> Stats:
+        ttft = None if self.first_token_at is None else self.first_token_at - self.started
+        fed = self.prompt_tokens - self.cached
+        prefill = fed / ttft if ttft and fed > 0 else None
+        generated = self.thinking_tokens + self.answer_tokens
+        decode = None
+        if self.first_token_at is not None and self.last_token_at and generated > 1:
+            span = self.last_token_at - self.first_token_at
+            decode = (generated - 1) / span if span > 0 else None
+        return Stats(
+            prompt_tokens=self.prompt_tokens,
+            cached_prompt_tokens=self.cached,
+            thinking_tokens=self.thinking_tokens,
+            answer_tokens=self.answer_tokens,
+            time_to_first_token_s=ttft,
+            prefill_tokens_per_s=prefill,
+            decode_tokens_per_s=decode,
+            dropped_turns=self.dropped,
+        )
+
+
+def fit_prompt(
+    tokenizer: Any, request: ChatRequest, fmt: ChatFormat, max_length: int, reserve: int
+) -> tuple[list[int], int]:
+    """Token ids of the prompt and how many old turns were dropped to make it fit."""
+    messages = list(request.messages)
+    dropped = 0
+    while True:
+        trimmed = ChatRequest(
+            messages=tuple(messages), system_prompt=request.system_prompt,
+            resume_thinking=request.resume_thinking, close_thinking=request.close_thinking,
+        )
+        ids = tokenizer.encode(render_prompt(tokenizer, trimmed, fmt)).tolist()
+        if len(ids) + reserve <= max_length:
+            return ids, dropped
+        first_user = next(i for i, m in enumerate(messages) if m.role is Role.USER)
+        if first_user == len(messages) - 1:
+            raise ContextTooLongError(len(ids) + reserve, max_length)
+        # Drop the oldest question and everything up to the next question.
+        next_user = next(i for i in range(first_user + 1, len(messages)) if messages[i].role is Role.USER)
+        del messages[first_user:next_user]
+        dropped += 1
+
+
+def turn_budget(request: ChatRequest, room: int) -> int:
+    """How many tokens this turn may generate."""
+    if request.max_new_tokens is not None:
+        return min(request.max_new_tokens, room)
+    if request.budget.tokens is not None:
+        return min(request.budget.tokens + ANSWER_ALLOWANCE, room)
+    return min(DEFAULT_MAX_NEW, room)
+
+
+def run_turn(
+    og: Any,
+    loaded: LoadedModel,
+    cache: KvCache,
+    request: ChatRequest,
+    fmt: ChatFormat,
+    control: TurnControl,
+    emit: Callable[[Event], None],
+) -> Finished:
+    """Generate one turn, emitting deltas and stats; returns (and emits) the Finished event."""
+    progress = _Progress(started=time.perf_counter())
+    reserve = request.max_new_tokens or MIN_ANSWER_ROOM
+    ids, progress.dropped = fit_prompt(loaded.tokenizer, request, fmt, loaded.max_length, min(reserve, loaded.max_length // 2))
+    max_new = turn_budget(request, loaded.max_length - len(ids))
+    if max_new < 1:
+        raise ContextTooLongError(len(ids) + 1, loaded.max_length)
+    progress.prompt_tokens = len(ids)
+    capacity = min(loaded.max_length, _round_up(len(ids) + max_new, 256))
+    progress.cached = cache.prepare(og, loaded.engine, ids, capacity)
+    if request.resume_thinking is not None:
+        progress.thinking.append(request.resume_thinking)
+    resumed_inside = request.resume_thinking is not None and not request.close_thinking
+    splitter = ReasoningSplitter(fmt.think_start, fmt.think_end, start_inside=resumed_inside)
+    if request.resume_thinking is not None:
+        splitter.seen_end = request.close_thinking
+    turn = _TurnRunner(og, loaded, cache, request, control, emit, progress, splitter)
+    reason, forced = turn.run(ids[progress.cached :], max_new, fmt)
+    for piece in splitter.flush():
+        turn.emit_piece(piece.thinking, piece.text)
+    thinking, answer = "".join(progress.thinking), "".join(progress.answer)
+    if reason in (FinishReason.STOP, FinishReason.LENGTH) and not answer.strip():
+        reason = FinishReason.NO_ANSWER
+    if forced is not None and reason is FinishReason.STOP:
+        reason = forced
+    finished = Finished(reason, thinking, answer, progress.stats(), thinking_forced=forced is not None)
+    emit(finished)
+    return finished
+
+
+class _TurnRunner:
+    """The generate loop of one turn, with budget forcing and cancellation."""
+
+    def __init__(self, og, loaded, cache, request, control, emit, progress, splitter) -> None:
+        self.og, self.loaded, self.cache, self.request = og, loaded, cache, request
+        self.control, self.emit, self.progress, self.splitter = control, emit, progress, splitter
+        self.eos = set(loaded.tokenizer.eos_token_ids) | set(loaded.folder.eos_token_ids)
+        self.stream = loaded.tokenizer.create_stream()
+        self.buffer = loaded.engine.create_event_buffer(16)
+
+    def run(self, fresh_ids: list[int], max_new: int, fmt: ChatFormat) -> tuple[FinishReason, FinishReason | None]:
+        forced: FinishReason | None = None
+        reason, generated = self._generate(fresh_ids, max_new, allow_force=True)
+        if reason is _FORCE:
+            forced = FinishReason.ANSWER_NOW if self.control.answer_now.is_set() else FinishReason.THINKING_BUDGET
+            closing = self.loaded.tokenizer.encode(fmt.forced_think_end).tolist()
+            for piece in self.splitter.push(fmt.forced_think_end):
+                self.emit_piece(piece.thinking, piece.text)
+            self.stream = self.loaded.tokenizer.create_stream()
+            reason, _ = self._generate(closing, max(1, max_new - generated), allow_force=False)
+        return reason, forced
+
+    def _generate(self, ids: list[int], max_new: int, *, allow_force: bool):
+        og = self.og
+        options = og.TurnOptions(self.cache.request)
+        options.set_max_generated_tokens(max_new)
+        sampling = self.request.sampling
+        if sampling.greedy:
+            options.set_do_sample(False)
+            options.set_top_k(1)
+        else:
+            options.set_do_sample(True)
+            options.set_temperature(sampling.temperature)
+            options.set_top_p(sampling.top_p)
+            options.set_top_k(sampling.top_k)
+        turn_id = self.cache.begin_turn(ids, options)
+        generated = 0
+        ending: FinishReason | None = None  # what we asked for when cancelling the turn
+        result: FinishReason | None = None
+        engine = self.loaded.engine
+        while engine.has_pending_requests():
+            for event in engine.run(self.buffer):
+                if event.flags & og.EngineEventFlags.TOKEN:
+                    generated += 1
+                    self._on_token(int(event.token))
+                if event.flags & og.EngineEventFlags.FAILED:
+                    raise EngineFailureError(f"generation failed (error code {event.error_code})")
+                if event.flags & og.EngineEventFlags.TURN_FINISHED:
+                    result = _map_finish(og, event.finish_reason)
+            self.emit(self.progress.stats())
+            if ending is None and result is None:
+                if self.control.cancel.is_set():
+                    ending = FinishReason.CANCELLED
+                elif allow_force and self.splitter.inside and self._must_close_thinking():
+                    ending = _FORCE
+                if ending is not None:
+                    self.cache.request.cancel_turn(turn_id)
+        if ending is not None:
+            return ending, generated
+        return result or FinishReason.STOP, generated
+
+    def _must_close_thinking(self) -> bool:
+        return self.control.answer_now.is_set() or self.request.budget.exhausted(self.progress.thinking_tokens)
+
+    def _on_token(self, token: int) -> None:
+        now = time.perf_counter()
+        progress = self.progress
+        if progress.first_token_at is None:
+            progress.first_token_at = now
+        progress.last_token_at = now
+        if token in self.eos:
+            return  # not kept in the sequence by onnxruntime-genai either
+        self.cache.tokens.append(token)
+        was_inside = self.splitter.inside
+        pieces = self.splitter.push(self.stream.decode(token))
+        if was_inside or self.splitter.inside:
+            progress.thinking_tokens += 1
+        else:
+            progress.answer_tokens += 1
+        for piece in pieces:
+            self.emit_piece(piece.thinking, piece.text)
+
+    def emit_piece(self, thinking: bool, text: str) -> None:
+        if not text:
+            return
+        if thinking:
+            self.progress.thinking.append(text)
+            self.emit(ThinkingDelta(text))
+        else:
+            self.progress.answer.append(text)
+            self.emit(AnswerDelta(text))
+
+
+_FORCE = object()  # sentinel: the turn was cut to close the thinking
+
+
+def _map_finish(og: Any, reason: Any) -> FinishReason:
+    names = og.FinishReason
+    if reason == names.EOS or reason == names.STOP_STRING:
+        return FinishReason.STOP
+    if reason == names.CANCELLED:
+        return FinishReason.CANCELLED
+    if reason == names.FAILED:
+        raise EngineFailureError("generation failed")
+    return FinishReason.LENGTH
+
+
+def _round_up(value: int, step: int) -> int:
+    return -(-value // step) * step

@@ -1,0 +1,23 @@
+"""Test-wide setup: privacy variables before anything imports onnxruntime, offscreen Qt, and a
+private Ponder home per test."""
+
+from __future__ import annotations
+
+import os
+
+# Before any test module can import onnxruntime or onnxruntime-genai.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+from engine.paths import Paths, resolve_paths  # noqa: E402
+
+
+@pytest.fixture
+def ponder_home(tmp_path, monkeypatch) -> Paths:
+    """All of Ponder's folders under a temporary directory."""
+    home = tmp_path / "ponder-home"
+    monkeypatch.setenv("PONDER_HOME", str(home))
+    return resolve_paths()
