@@ -13,7 +13,7 @@ from engine.environment import prepare_environment
 def build_parser() -> argparse.ArgumentParser:
     """The full command line. Subcommand modules register themselves here."""
     # Imported here so that nothing below can import onnxruntime before prepare_environment().
-    from engine.commands import ask, doctor
+    from engine.commands import ask, doctor, install_desktop_entry
     from engine.providers import PROVIDER_KEYS
 
     parser = argparse.ArgumentParser(
@@ -26,8 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--provider", default=None, choices=PROVIDER_KEYS, metavar="PROVIDER",
                         help="execution provider for the window (default: the setting, else auto)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail to stderr")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check that this installation works, print each check and exit")
+    parser.add_argument("--run-session", default=None, metavar="SCRIPT", help=argparse.SUPPRESS)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (ask, doctor):
+    for module in (ask, doctor, install_desktop_entry):
         module.add_parser(subparsers)
     return parser
 
@@ -42,6 +45,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from engine.paths import resolve_paths
 
     paths = resolve_paths(args.data_dir)
+    if args.self_test or args.run_session:
+        from engine import selftest
+
+        if args.run_session:
+            return selftest.run_script(args.run_session, args, paths)
+        return selftest.run_self_test(args, paths)
     if args.command is None:
         from app.main import run_window
 
