@@ -1,0 +1,69 @@
+"""Glue for the command line and the window: read the files, build the Summarizer for a loaded model."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.documents.errors import DocumentError
+from engine.documents.model import Document
+from engine.documents.reader import expand_inputs, read_document
+from engine.errors import CancelledError
+from engine.model_folder import ModelFolder
+from engine.paths import Paths
+from engine.summarize.events import Stage, SummaryEvent, SummaryProgress
+from engine.summarize.pipeline import Summarizer
+from engine.summarize.steps import ChatBackend
+from engine.summarize.store import ProgressStore
+
+
+@dataclass(frozen=True)
+class ReadOutcome:
+    """The documents read, and the files of a folder that were skipped (with the reason)."""
+
+    documents: tuple[Document, ...]
+    skipped: tuple[DocumentError, ...]
+
+
+async def read_documents(inputs: Sequence[str | Path], *, emit: Callable[[SummaryEvent], None] = lambda e: None,
+                         cancel: threading.Event | None = None) -> ReadOutcome:
+    """Read every file (and the supported files of every folder), each in its own sandbox.
+
+    A file named explicitly that cannot be read raises its DocumentError; a file found inside a
+    folder is skipped and reported, so one bad file does not block a whole folder.
+    """
+    named = {Path(i).expanduser() for i in inputs if not Path(i).expanduser().is_dir()}
+    files = list(expand_inputs(inputs))
+    documents: list[Document] = []
+    skipped: list[DocumentError] = []
+    for index, path in enumerate(files, 1):
+        if cancel is not None and cancel.is_set():
+            raise CancelledError()
+        emit(SummaryProgress(Stage.READING, index, len(files), path.name))
+        try:
+            documents.append(await asyncio.to_thread(read_document, path, cancel=cancel))
+        except DocumentError as exc:
+            if path in named:
+                raise
+            skipped.append(exc)
+    if not documents:
+        raise skipped[0]
+    return ReadOutcome(tuple(documents), tuple(skipped))
+
+
+def context_of(folder: ModelFolder) -> int:
+    """The tokens one request may use: search.max_length capped by the context (as the engine does)."""
+    search = folder.config.get("search", {})
+    return int(min(search.get("max_length") or folder.context_length, folder.context_length))
+
+
+def make_summarizer(backend: ChatBackend, folder: ModelFolder, paths: Paths | None) -> Summarizer:
+    """A Summarizer for the loaded model, saving progress under the cache folder."""
+    from engine.summarize.tokens import ModelTokenCounter
+
+    store = ProgressStore(paths.cache / "summaries") if paths is not None else None
+    return Summarizer(backend, ModelTokenCounter(folder.path), context=context_of(folder),
+                      model=f"{folder.name}:{folder.path}", store=store)

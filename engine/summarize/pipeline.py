@@ -1,0 +1,177 @@
+"""The summariser: chunk → map (key points per chunk, carrying the points so far) → reduce → cite.
+
+A pure async function of its inputs in Orange3's TaskState style: the model comes in as a
+ChatBackend, progress goes out through `emit`, and a SummaryControl stops it. Each finished step
+is saved, so a stopped or crashed job resumes where it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from engine.documents.model import Document
+from engine.errors import CancelledError
+from engine.summarize import prompts
+from engine.summarize.chunking import Chunk, chunk_documents
+from engine.summarize.events import PointsFound, Stage, Summary, SummaryEvent, SummaryProgress, SummaryStats
+from engine.summarize.options import SummaryOptions
+from engine.summarize.plan import Plan, make_plan
+from engine.summarize.points import Point, best_match, parse_answer, render
+from engine.summarize.reduce import Reducer
+from engine.summarize.sources import describe, merge
+from engine.summarize.steps import ChatBackend, StepCounts, SummaryControl, run_step
+from engine.summarize.store import ProgressStore, job_key, points_from_json, points_to_json
+from engine.summarize.tokens import TokenCounter
+
+#: Most key points kept from one chunk.
+MAX_POINTS_PER_CHUNK = 8
+
+
+class Summarizer:
+    """Summarises documents with one model. Build one per loaded model."""
+
+    def __init__(self, backend: ChatBackend, counter: TokenCounter, *, context: int, model: str,
+                 store: ProgressStore | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.backend, self.counter, self.context, self.model = backend, counter, context, model
+        self.store, self.clock = store, clock
+
+    async def run(self, documents: Sequence[Document], options: SummaryOptions, *,
+                  emit: Callable[[SummaryEvent], None] = lambda event: None,
+                  control: SummaryControl | None = None) -> Summary:
+        """The summary; a stopped job returns its partial result (Summary.partial) instead of raising."""
+        job = _Job(self, documents, options, emit, control or SummaryControl())
+        return await job.run()
+
+
+class _Job:
+    """State of one run."""
+
+    def __init__(self, owner: Summarizer, documents: Sequence[Document], options: SummaryOptions,
+                 emit: Callable[[SummaryEvent], None], control: SummaryControl) -> None:
+        self.owner, self.documents, self.options, self.emit, self.control = owner, documents, options, emit, control
+        self.counts = StepCounts()
+        self.started = owner.clock()
+        self.with_document = len(documents) > 1
+        self.points: list[Point] = []
+        self.resumed = 0
+        self.key = ""
+        self.state: dict[str, Any] = {"map": {}, "reduce": {}}
+
+    async def run(self) -> Summary:
+        owner = self.owner
+        plan = await asyncio.to_thread(make_plan, owner.context, self.options, owner.counter)
+        chunks = await asyncio.to_thread(chunk_documents, self.documents, owner.counter, plan.chunk)
+        self.chunks = chunks
+        self.key = job_key(self.documents, self.options, owner.model, plan.chunk)
+        if owner.store is not None:
+            self.state = owner.store.load(self.key)
+        try:
+            await self._map(plan, chunks)
+            reducer = Reducer(plan, self.options, owner.counter, self._cached_step, self._progress)
+            final = await reducer.run(self.points)
+        except CancelledError:
+            return self._summary(self.points, partial=True)
+        if owner.store is not None:
+            owner.store.discard(self.key)
+        return self._summary(final, partial=False)
+
+    # --- map ---
+
+    async def _map(self, plan: Plan, chunks: list[Chunk]) -> None:
+        total_tokens = sum(c.tokens for c in chunks) or 1
+        done_tokens, spent, measured = 0, 0.0, 0
+        for chunk in chunks:
+            saved = self.state["map"].get(str(chunk.index))
+            if saved is not None:
+                found = points_from_json(saved)
+                self.resumed += 1
+            else:
+                remaining = total_tokens - done_tokens
+                eta = spent / measured * remaining if measured else None
+                self._progress(Stage.SECTIONS, chunk.index + 1, len(chunks), chunk.sources, eta)
+                began = self.owner.clock()
+                answer = await run_step(
+                    self.owner.backend, self.control, self.counts,
+                    prompt=prompts.map_prompt(
+                        text=chunk.text, step=chunk.index + 1, total=len(chunks),
+                        where=describe(chunk.sources, with_document=self.with_document),
+                        carried=self._carried(plan.carry), options=self.options,
+                        max_points=MAX_POINTS_PER_CHUNK),
+                    thinking=plan.map_thinking, max_new=plan.map_new)
+                spent += self.owner.clock() - began
+                measured += chunk.tokens
+                found = _chunk_points(answer, chunk)
+                self.state["map"][str(chunk.index)] = points_to_json(found)
+                self._save()
+            done_tokens += chunk.tokens
+            self.points += found
+            self.emit(PointsFound(chunk.index + 1, tuple(found)))
+        self.map_rate = spent / measured if measured else None
+
+    def _carried(self, budget: int) -> list[str]:
+        """The most recent points that fit the carry budget, oldest first."""
+        out: list[str] = []
+        used = 0
+        for point in reversed(self.points):
+            cost = self.owner.counter.count(point.text) + 3
+            if used + cost > budget:
+                break
+            out.append(point.text)
+            used += cost
+        return out[::-1]
+
+    # --- reduce, with saved answers ---
+
+    async def _cached_step(self, prompt_key: str, prompt: str, thinking: int, max_new: int) -> str:
+        saved = self.state["reduce"].get(prompt_key)
+        if saved is not None:
+            return saved
+        answer = await run_step(self.owner.backend, self.control, self.counts, prompt=prompt,
+                                thinking=thinking, max_new=max_new)
+        self.state["reduce"][prompt_key] = answer
+        self._save()
+        return answer
+
+    def _progress(self, stage: Stage, step: int, total: int, sources=(), eta: float | None = None) -> None:
+        if self.control.cancelled:
+            raise CancelledError()
+        self.emit(SummaryProgress(stage, step, total, describe(sources, with_document=self.with_document),
+                                  eta, len(self.points), self.resumed))
+
+    def _save(self) -> None:
+        if self.owner.store is not None:
+            self.owner.store.save(self.key, self.state)
+
+    def _summary(self, points: Sequence[Point], *, partial: bool) -> Summary:
+        from engine.summarize.options import Form
+
+        paragraph = self.options.form is Form.PARAGRAPH and not partial
+        markdown = render(points, paragraph=paragraph, with_document=self.with_document) if points else (
+            "_No key points were found._\n")
+        stats = SummaryStats(
+            documents=len(self.documents), sections=len(getattr(self, "chunks", ())),
+            map_steps=len(self.state["map"]), reduce_steps=len(self.state["reduce"]),
+            resumed_steps=self.resumed, prompt_tokens=self.counts.prompt_tokens,
+            generated_tokens=self.counts.generated_tokens, thinking_tokens=self.counts.thinking_tokens,
+            document_tokens=sum(c.tokens for c in getattr(self, "chunks", ())),
+            elapsed_s=self.owner.clock() - self.started)
+        notes = tuple(n for d in self.documents for n in d.notes)
+        return Summary(markdown, tuple(points), stats.sections, tuple(d.name for d in self.documents),
+                       stats, partial, notes)
+
+
+def _chunk_points(answer: str, chunk: Chunk) -> list[Point]:
+    """Key points of one map answer, each given the section of the chunk it shares most words with."""
+    by_source: dict = {}
+    for part in chunk.parts:
+        by_source.setdefault(part.source, []).append(part.text)
+    sources = list(by_source)
+    texts = ["\n".join(t) for t in by_source.values()]
+    out = []
+    for item in parse_answer(answer)[:MAX_POINTS_PER_CHUNK]:
+        best = best_match(item.text, texts) if len(sources) > 1 else 0
+        out.append(Point(item.text, (sources[best],) if best is not None else merge(sources)))
+    return out

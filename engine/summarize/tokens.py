@@ -1,0 +1,27 @@
+"""Counting tokens with the model's own tokenizer (loaded from the model folder, no model needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+
+class TokenCounter(Protocol):
+    """Anything that can say how many tokens a text is for the model."""
+
+    def count(self, text: str) -> int:
+        """Number of tokens text encodes to."""
+        ...
+
+
+class ModelTokenCounter:
+    """onnxruntime-genai's tokenizer for a model folder. Independent of the loaded model's objects,
+    so chunking can run on any thread while the inference thread generates."""
+
+    def __init__(self, folder: Path) -> None:
+        from engine.runtime import import_og
+
+        self._tokenizer = import_og().Tokenizer(str(folder))
+
+    def count(self, text: str) -> int:
+        return len(self._tokenizer.encode(text)) if text else 0
