@@ -45,17 +45,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     from engine.paths import resolve_paths
 
     paths = resolve_paths(args.data_dir)
-    if args.self_test or args.run_session:
-        from engine import selftest
+    try:
+        if args.self_test or args.run_session:
+            from engine import selftest
 
-        if args.run_session:
-            return selftest.run_script(args.run_session, args, paths)
-        return selftest.run_self_test(args, paths)
-    if args.command is None:
-        from app.main import run_window
+            if args.run_session:
+                return selftest.run_script(args.run_session, args, paths)
+            return selftest.run_self_test(args, paths)
+        if args.command is None:
+            from app.main import run_window
 
-        return run_window(args, paths)
-    return args.handler(args, paths)
+            return run_window(args, paths)
+        return args.handler(args, paths)
+    except KeyboardInterrupt:
+        # Ctrl-C before a command installed its own handler (e.g. while a model loads).
+        print("ponder: stopped", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

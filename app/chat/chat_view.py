@@ -1,0 +1,141 @@
+"""The chat area: conversation above, composer below; renders what the ChatController reports."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+
+from app.chat.attachments import Attachment
+from app.chat.composer import Composer
+from app.chat.controller import ChatController
+from app.chat.conversation import Exchange
+from app.chat.message_list import MessageList
+from app.chat.message_widgets import ExchangeWidget
+from app.markdown.math import MathImages
+from app.markdown.render import MarkdownRenderer
+from engine.events import Stats
+from engine.settings import Settings
+
+
+class ChatView(QWidget):
+    """Implements ChatListener for the controller.
+
+    Signals:
+        turn_stats(object): the running turn's Stats (for the status bar).
+        busy_toggled(bool): a turn started or ended.
+    """
+
+    turn_stats = Signal(object)
+    busy_toggled = Signal(bool)
+
+    def __init__(self, controller: ChatController, settings: Settings, renderer: MarkdownRenderer,
+                 math: MathImages | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chatView")
+        self.controller = controller
+        self.settings = settings
+        self.renderer = renderer
+        self.math = math
+        controller.listener = self
+        self.messages = MessageList(self._make_widget, self)
+        self.composer = Composer(controller.effort, settings.thinking_budgets(), self)
+        self.composer.send_requested.connect(self._on_send)
+        self.composer.stop_requested.connect(controller.stop)
+        self.composer.effort_changed.connect(self._on_effort)
+        self.composer.edit_cancelled.connect(self._refresh_all)
+        bottom = QWidget(self)
+        bottom.setObjectName("composerArea")
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(24, 8, 24, 14)
+        bottom_layout.addWidget(self.composer)
+        bottom.setMaximumWidth(860)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.messages, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(bottom, 100)
+        row.addStretch(1)
+        layout.addLayout(row)
+
+    # --- actions (menus and shortcuts call these too) ---
+
+    def new_chat(self) -> None:
+        self.controller.new_chat()
+        self.composer.clear()
+        self.composer.input.setFocus()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def edit_last(self) -> None:
+        last = self.controller.conversation.last
+        if last is None or self.controller.busy:
+            return
+        self.composer.begin_edit(last.question, last.attachment)
+        self._refresh_all()
+
+    def apply_settings(self, renderer: MarkdownRenderer) -> None:
+        """After the settings dialog: new colours, budgets."""
+        self.renderer = renderer
+        self.composer.set_budgets(self.settings.thinking_budgets())
+        for widget in self.messages.widgets:
+            widget.assistant.answer.set_renderer(renderer)
+
+    # --- ChatListener ---
+
+    def exchange_added(self, exchange: Exchange) -> None:
+        self.messages.add(exchange)
+        self._refresh_all()
+        self.messages.scroll_to_bottom()
+
+    def exchange_updated(self, exchange: Exchange) -> None:
+        widget = self.messages.widget_for(exchange)
+        if widget is not None:
+            self._refresh(widget)
+
+    def conversation_reset(self) -> None:
+        self.messages.clear()
+
+    def busy_changed(self, busy: bool) -> None:
+        self.composer.set_busy(busy)
+        self._refresh_all()
+        self.busy_toggled.emit(busy)
+        if not busy:
+            self.composer.input.setFocus()
+
+    def stats_changed(self, stats: Stats) -> None:
+        self.turn_stats.emit(stats)
+
+    # --- internals ---
+
+    def _make_widget(self, exchange: Exchange) -> ExchangeWidget:
+        widget = ExchangeWidget(exchange, self.renderer, self.math,
+                                thinking_expanded=self.settings.get("thinking_expanded"))
+        widget.user.edit_requested.connect(self.edit_last)
+        widget.assistant.regenerate_requested.connect(self.controller.regenerate)
+        widget.assistant.answer_now_requested.connect(self.controller.answer_now)
+        widget.assistant.continue_requested.connect(self.controller.continue_thinking)
+        return widget
+
+    def _on_send(self, text: str, attachment: Attachment | None) -> None:
+        if self.composer.editing:
+            sent = self.controller.resend_last(text, attachment)
+        else:
+            sent = self.controller.send(text, attachment)
+        if sent:
+            self.composer.clear()
+            self.messages.scroll_to_bottom()
+
+    def _on_effort(self, effort: str) -> None:
+        self.controller.effort = effort
+
+    def _refresh_all(self) -> None:
+        for widget in self.messages.widgets:
+            self._refresh(widget)
+
+    def _refresh(self, widget: ExchangeWidget) -> None:
+        last = bool(self.messages.widgets) and widget is self.messages.widgets[-1]
+        widget.refresh(last=last, busy=self.controller.busy or self.composer.editing,
+                       model_ready=self.controller.model is not None)

@@ -1,0 +1,254 @@
+"""Runs chat turns for the window: user actions in, conversation state and notifications out.
+
+Qt-free (plain asyncio): widgets call the action methods and implement ChatListener. One turn
+runs at a time; a turn's events arrive as batches (at most one per frame) from ChatTurn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from app.chat.attachments import Attachment
+from app.chat.conversation import Conversation, Exchange, Reply
+from engine.assistant import Assistant, ChatTurn
+from engine.budget import ThinkingBudget
+from engine.errors import ContextTooLongError, PonderError
+from engine.events import Failed, Stats
+from engine.request import ChatRequest, Sampling
+from engine.service import LoadResult
+from engine.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: How many times a too-long attachment is shrunk before the error is shown.
+_FIT_ATTEMPTS = 4
+
+
+class ChatListener(Protocol):
+    """What the view implements to follow the conversation."""
+
+    def exchange_added(self, exchange: Exchange) -> None: ...
+    def exchange_updated(self, exchange: Exchange) -> None: ...
+    def conversation_reset(self) -> None: ...
+    def busy_changed(self, busy: bool) -> None: ...
+    def stats_changed(self, stats: Stats) -> None: ...
+
+
+class ChatController:
+    """The chat's actions: send, stop, answer now, continue thinking, regenerate, edit, new chat."""
+
+    def __init__(self, assistant: Assistant, settings: Settings, listener: ChatListener | None = None) -> None:
+        self.assistant = assistant
+        self.settings = settings
+        self.listener = listener
+        self.conversation = Conversation()
+        self.effort: str = settings.get("effort")
+        self.model: LoadResult | None = None
+        self._model_error: PonderError | None = None
+        self._model_ready: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._turn: ChatTurn | None = None
+        self._stopping = False
+        self._running = False
+
+    # --- model state (set by whoever loads the model) ---
+
+    def model_loading(self) -> None:
+        self.model, self._model_error = None, None
+        self._ready_event().clear()
+
+    def model_loaded(self, result: LoadResult) -> None:
+        self.model, self._model_error = result, None
+        self._ready_event().set()
+
+    def model_failed(self, error: PonderError) -> None:
+        self.model, self._model_error = None, error
+        self._ready_event().set()
+
+    # --- actions ---
+
+    @property
+    def busy(self) -> bool:
+        return self._running
+
+    def send(self, question: str, attachment: Attachment | None = None) -> bool:
+        """Ask a new question; False (nothing happens) while a turn runs or when it is empty."""
+        question = question.strip()
+        if self.busy or (not question and attachment is None):
+            return False
+        if attachment is not None and self.model is not None:
+            attachment = attachment.fitted_to(self.model.folder.context_length)
+        exchange = Exchange(question, attachment)
+        self.conversation.exchanges.append(exchange)
+        self._notify("exchange_added", exchange)
+        self._start(exchange)
+        return True
+
+    def resend_last(self, question: str, attachment: Attachment | None = None) -> bool:
+        """Edit-and-resend: replace the last question and get a new reply."""
+        last = self.conversation.last
+        if last is None or self.busy or not (question.strip() or attachment):
+            return False
+        last.question, last.attachment, last.reply, last.notices = question.strip(), attachment, Reply(), []
+        self._notify("exchange_updated", last)
+        self._start(last)
+        return True
+
+    def regenerate(self) -> bool:
+        """A new reply to the last question."""
+        last = self.conversation.last
+        if last is None or self.busy:
+            return False
+        last.reply, last.notices = Reply(), []
+        self._notify("exchange_updated", last)
+        self._start(last)
+        return True
+
+    def stop(self) -> None:
+        """Stop the running turn; what was generated so far stays."""
+        if not self.busy:
+            return
+        self._stopping = True
+        if self._turn is not None:
+            self._turn.cancel()
+        elif self._task is not None:
+            self._task.cancel()  # still waiting for the model: nothing runs yet
+
+    def answer_now(self) -> bool:
+        """End the thinking: during a turn, or resume a reply that has thinking and no answer."""
+        last = self.conversation.last
+        if last is None:
+            return False
+        if self.busy:
+            if self._turn is None or not last.reply.thinking_live:
+                return False
+            self._turn.answer_now()
+            return True
+        if not last.reply.needs_answer:
+            return False
+        thinking = last.reply.thinking
+        last.reply.continue_from_thinking()
+        self._start(last, resume=thinking, close=True)
+        return True
+
+    def continue_thinking(self) -> bool:
+        """Let the model think on from where its thinking ended."""
+        last = self.conversation.last
+        if last is None or self.busy or not last.reply.resumable:
+            return False
+        thinking = last.reply.thinking
+        last.reply.continue_from_thinking()
+        self._start(last, resume=thinking, close=False)
+        return True
+
+    def new_chat(self) -> None:
+        """Forget the conversation (the engine's cache too)."""
+        self.stop()
+        self.conversation = Conversation()
+        self._notify("conversation_reset")
+        asyncio.ensure_future(self._reset_engine())
+
+    # --- running a turn ---
+
+    def _start(self, exchange: Exchange, *, resume: str | None = None, close: bool = False) -> None:
+        if resume is None:
+            exchange.reply.start()
+        self._stopping = False
+        self._running = True
+        self._notify("exchange_updated", exchange)
+        self._task = asyncio.ensure_future(self._run(exchange, resume, close))
+        self._notify("busy_changed", True)
+
+    async def _run(self, exchange: Exchange, resume: str | None, close: bool) -> None:
+        reply = exchange.reply
+        try:
+            await self._wait_for_model()
+            for _ in range(_FIT_ATTEMPTS):
+                if not await self._run_once(exchange, resume, close):
+                    break
+        except asyncio.CancelledError:
+            reply.apply_cancel_before_start()
+        except PonderError as exc:
+            reply.fail(exc)
+        except Exception as exc:  # noqa: BLE001 - the window must survive anything
+            log.exception("chat turn failed")
+            reply.fail(exc)
+        finally:
+            self._turn, self._running = None, False
+            self._update_notices(exchange)
+            self._notify("exchange_updated", exchange)
+            self._notify("busy_changed", False)
+
+    async def _run_once(self, exchange: Exchange, resume: str | None, close: bool) -> bool:
+        """One engine turn; True when it must be retried with a smaller attachment."""
+        turn = self.assistant.chat(self._request(exchange, resume, close))
+        self._turn = turn
+        if self._stopping:
+            turn.cancel()
+        async for batch in turn:
+            for event in batch:
+                if isinstance(event, Failed) and self._shrink(exchange, event.error):
+                    return True
+                exchange.reply.apply(event)
+                if isinstance(event, Stats):
+                    self._notify("stats_changed", event)
+            self._notify("exchange_updated", exchange)
+        if exchange.reply.stats is not None:
+            self._notify("stats_changed", exchange.reply.stats)
+        return False
+
+    def _shrink(self, exchange: Exchange, error: PonderError) -> bool:
+        if not isinstance(error, ContextTooLongError) or exchange.attachment is None:
+            return False
+        smaller = exchange.attachment.shrunk(error.needed, error.available)
+        if smaller is None:
+            return False
+        exchange.attachment = smaller
+        return True
+
+    def _request(self, exchange: Exchange, resume: str | None, close: bool) -> ChatRequest:
+        s = self.settings
+        return ChatRequest(
+            messages=self.conversation.messages_until(exchange),
+            sampling=Sampling(temperature=s.get("temperature"), top_p=s.get("top_p")),
+            budget=ThinkingBudget.parse(self.effort, s.thinking_budgets()),
+            system_prompt=s.get("system_prompt"),
+            resume_thinking=resume,
+            close_thinking=close,
+        )
+
+    async def _wait_for_model(self) -> None:
+        await self._ready_event().wait()
+        if self._model_error is not None:
+            raise self._model_error
+
+    async def _reset_engine(self) -> None:
+        if self._task is not None:
+            await asyncio.wait([self._task])
+        try:
+            await self.assistant.new_conversation()
+        except Exception:  # noqa: BLE001 - a failed reset only costs cache reuse
+            log.exception("resetting the conversation failed")
+
+    def _update_notices(self, exchange: Exchange) -> None:
+        notices = []
+        if exchange.attachment is not None and exchange.attachment.truncated:
+            notices.append(exchange.attachment.notice())
+        stats = exchange.reply.stats
+        if stats is not None and stats.dropped_turns:
+            n = stats.dropped_turns
+            notices.append(f"{n} earlier exchange{'s were' if n > 1 else ' was'} left out so the "
+                           "conversation fits the model's context.")
+        exchange.notices = notices
+
+    def _ready_event(self) -> asyncio.Event:
+        if self._model_ready is None:
+            self._model_ready = asyncio.Event()
+        return self._model_ready
+
+    def _notify(self, name: str, *args: object) -> None:
+        if self.listener is not None:
+            getattr(self.listener, name)(*args)
+

@@ -1,0 +1,199 @@
+"""The widgets of one exchange: the user's question and the assistant's reply."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.chat.answer_view import AnswerView
+from app.chat.conversation import Exchange, Phase, Reply
+from app.chat.thinking_pane import ThinkingPane
+from app.markdown.math import MathImages
+from app.markdown.render import MarkdownRenderer
+
+#: Longest question text shown in full; the rest is elided (it was sent in full).
+MAX_SHOWN_QUESTION = 20_000
+
+
+def _action(text: str, name: str, tip: str, parent: QWidget) -> QPushButton:
+    button = QPushButton(text, parent)
+    button.setObjectName(name)
+    button.setProperty("flat", True)
+    button.setAccessibleName(tip)
+    button.setToolTip(tip)
+    button.setCursor(Qt.CursorShape.PointingHandCursor)
+    return button
+
+
+def _copy_feedback(button: QPushButton, text: str) -> None:
+    QGuiApplication.clipboard().setText(text)
+    original = button.text()
+    button.setText("Copied")
+    QTimer.singleShot(1200, button, lambda: button.setText(original))
+
+
+class UserMessage(QFrame):
+    """The question bubble, with Copy and (on the last question) Edit.
+
+    Signals:
+        edit_requested: the user wants to edit and resend this question.
+    """
+
+    edit_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("userMessage")
+        self.bubble = QFrame(self)
+        self.bubble.setObjectName("userBubble")
+        self.text = QLabel(self.bubble)
+        self.text.setObjectName("userText")
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.PlainText)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.attachment = QLabel(self.bubble)
+        self.attachment.setObjectName("attachmentChip")
+        inner = QVBoxLayout(self.bubble)
+        inner.setContentsMargins(12, 8, 12, 8)
+        inner.addWidget(self.text)
+        inner.addWidget(self.attachment)
+        self.copy_button = _action("Copy", "copyQuestionButton", "Copy the question", self)
+        self.edit_button = _action("Edit", "editButton", "Edit and resend the question", self)
+        self.copy_button.clicked.connect(lambda: _copy_feedback(self.copy_button, self._question))
+        self.edit_button.clicked.connect(self.edit_requested)
+        actions = QHBoxLayout()
+        actions.addStretch(1)
+        actions.addWidget(self.copy_button)
+        actions.addWidget(self.edit_button)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.bubble, 0)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(row)
+        layout.addLayout(actions)
+        self._question = ""
+
+    def show_exchange(self, exchange: Exchange, *, editable: bool) -> None:
+        self._question = exchange.question
+        shown = exchange.question
+        if len(shown) > MAX_SHOWN_QUESTION:
+            shown = shown[:MAX_SHOWN_QUESTION] + "…"
+        self.text.setText(shown)
+        self.text.setVisible(bool(shown))
+        att = exchange.attachment
+        self.attachment.setVisible(att is not None)
+        if att is not None:
+            self.attachment.setText(f"📄 {att.name} · {att.size_label}")
+            self.attachment.setToolTip(att.notice() or "Sent in full")
+        self.edit_button.setVisible(editable)
+
+
+class AssistantMessage(QFrame):
+    """The reply: thinking pane, answer, notices, and Copy / Regenerate.
+
+    Signals:
+        regenerate_requested, answer_now_requested, continue_requested
+    """
+
+    regenerate_requested = Signal()
+    answer_now_requested = Signal()
+    continue_requested = Signal()
+
+    def __init__(self, renderer: MarkdownRenderer, math: MathImages | None, *,
+                 thinking_expanded: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("assistantMessage")
+        self.thinking = ThinkingPane(expanded=thinking_expanded, parent=self)
+        self.thinking.answer_now_requested.connect(self.answer_now_requested)
+        self.thinking.continue_requested.connect(self.continue_requested)
+        self.status = QLabel(self)
+        self.status.setObjectName("replyStatus")
+        self.answer = AnswerView(renderer, math, self)
+        self.error = QLabel(self)
+        self.error.setObjectName("replyError")
+        self.error.setWordWrap(True)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notices = QLabel(self)
+        self.notices.setObjectName("replyNotice")
+        self.notices.setWordWrap(True)
+        self.copy_button = _action("Copy", "copyAnswerButton", "Copy the answer", self)
+        self.copy_button.clicked.connect(lambda: _copy_feedback(self.copy_button, self.answer.markdown))
+        self.regenerate_button = _action("Regenerate", "regenerateButton", "Write a new answer", self)
+        self.regenerate_button.clicked.connect(self.regenerate_requested)
+        self.stats = QLabel(self)
+        self.stats.setObjectName("replyStats")
+        actions = QHBoxLayout()
+        actions.setContentsMargins(0, 0, 0, 0)
+        actions.addWidget(self.copy_button)
+        actions.addWidget(self.regenerate_button)
+        actions.addStretch(1)
+        actions.addWidget(self.stats)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.thinking)
+        layout.addWidget(self.status)
+        layout.addWidget(self.answer)
+        layout.addWidget(self.error)
+        layout.addWidget(self.notices)
+        layout.addLayout(actions)
+        self._reply: Reply | None = None
+
+    def show_exchange(self, exchange: Exchange, *, last: bool, busy: bool, model_ready: bool) -> None:
+        reply = exchange.reply
+        if reply is not self._reply:
+            self._reply = reply
+            self.answer.set_markdown("", final=True)
+        self.thinking.setVisible(bool(reply.thinking) or reply.thinking_live)
+        self.thinking.show_reply(reply)
+        self.status.setVisible(reply.phase is Phase.WAITING)
+        if reply.phase is Phase.WAITING:
+            self.status.setText("Waiting for the model to load…" if not model_ready else "Reading your question…")
+        self.answer.setVisible(bool(reply.answer))
+        self.answer.set_markdown(reply.answer, final=not reply.live)
+        self.error.setVisible(bool(reply.error))
+        self.error.setText(reply.error)
+        notes = list(exchange.notices)
+        note = reply.finish_note()
+        if note and not reply.resumable:
+            notes.insert(0, note)
+        self.notices.setVisible(bool(notes))
+        self.notices.setText("\n".join(notes))
+        done = not reply.live
+        self.copy_button.setVisible(done and bool(reply.answer))
+        self.regenerate_button.setVisible(done and last and not busy)
+        self.stats.setText(_stats_text(reply) if done else "")
+
+
+def _stats_text(reply: Reply) -> str:
+    stats = reply.stats
+    if stats is None or reply.phase is Phase.FAILED:
+        return ""
+    parts = [f"{reply.thinking_tokens + reply.answer_tokens:,} tokens"]
+    if stats.decode_tokens_per_s:
+        parts.append(f"{stats.decode_tokens_per_s:.1f} tok/s")
+    return " · ".join(parts)
+
+
+class ExchangeWidget(QWidget):
+    """A question and its reply, stacked."""
+
+    def __init__(self, exchange: Exchange, renderer: MarkdownRenderer, math: MathImages | None, *,
+                 thinking_expanded: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("exchange")
+        self.exchange = exchange
+        self.user = UserMessage(self)
+        self.assistant = AssistantMessage(renderer, math, thinking_expanded=thinking_expanded, parent=self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(10)
+        layout.addWidget(self.user)
+        layout.addWidget(self.assistant)
+
+    def refresh(self, *, last: bool, busy: bool, model_ready: bool) -> None:
+        self.user.show_exchange(self.exchange, editable=last and not busy)
+        self.assistant.show_exchange(self.exchange, last=last, busy=busy, model_ready=model_ready)

@@ -1,0 +1,223 @@
+"""The thinking pane: one per reply, reusable wherever a Reply is shown (chat, quick results).
+
+While the model thinks, the header shows a live clock and token count and the collapsed pane
+shows the newest lines scrolling by; when the answer starts it collapses to "Thought for 12.3 s ·
+845 tokens" unless it is open. After a budget-forced or answerless ending it says so and offers
+"Continue thinking" and "Answer now".
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics, QMouseEvent, QTextCursor
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.chat.conversation import Phase, Reply
+
+#: Lines of thinking the collapsed pane shows while the model thinks.
+PREVIEW_LINES = 3
+#: Tallest the open pane grows before it scrolls.
+MAX_OPEN_HEIGHT = 320
+TICK_MS = 100
+
+
+def header_text(reply: Reply) -> str:
+    """'Thinking… 3.4 s · 120 tokens' while live, 'Thought for 12.3 s · 845 tokens' after."""
+    seconds = reply.thinking_seconds()
+    tokens = f" · {reply.thinking_tokens:,} token{'s' if reply.thinking_tokens != 1 else ''}" \
+        if reply.thinking_tokens else ""
+    if reply.thinking_live:
+        return f"Thinking… {seconds:.1f} s{tokens}"
+    return f"Thought for {seconds:.1f} s{tokens}"
+
+
+class _Header(QFrame):
+    """The clickable header row."""
+
+    clicked = Signal()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
+            event.accept()
+        else:
+            super().mousePressEvent(event)
+
+
+class ThinkingPane(QFrame):
+    """Shows one Reply's thinking; call show_reply() whenever the reply changes.
+
+    Signals:
+        answer_now_requested: the user wants the answer now (live, or after an answerless end).
+        continue_requested: the user wants the model to keep thinking.
+        expanded_changed(bool): the pane was opened or closed.
+    """
+
+    answer_now_requested = Signal()
+    continue_requested = Signal()
+    expanded_changed = Signal(bool)
+
+    def __init__(self, *, expanded: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("thinkingPane")
+        self._expanded = expanded
+        self._user_opened = False
+        self._reply: Reply | None = None
+        self._shown = ""
+
+        self.header = _Header(self)
+        self.header.setObjectName("thinkingHeader")
+        self.header.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.toggle = QToolButton(self.header)
+        self.toggle.setObjectName("thinkingToggle")
+        self.toggle.setAutoRaise(True)
+        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toggle.setAccessibleName("Show or hide the thinking")
+        self.toggle.clicked.connect(self._on_toggle)
+        self.header.clicked.connect(self._on_toggle)
+        self.live_answer_now = QPushButton("Answer now", self.header)
+        self.live_answer_now.setObjectName("answerNowButton")
+        self.live_answer_now.setAccessibleName("Answer now")
+        self.live_answer_now.setToolTip("Stop thinking and write the answer now")
+        self.live_answer_now.clicked.connect(self.answer_now_requested)
+        row = QHBoxLayout(self.header)
+        row.setContentsMargins(6, 2, 6, 2)
+        row.addWidget(self.toggle)
+        row.addStretch(1)
+        row.addWidget(self.live_answer_now)
+
+        self.text = QPlainTextEdit(self)
+        self.text.setObjectName("thinkingText")
+        self.text.setReadOnly(True)
+        self.text.setFrameShape(QFrame.Shape.NoFrame)
+        self.text.setAccessibleName("Thinking")
+        self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.text.document().documentLayout().documentSizeChanged.connect(lambda _: self._fit_height())
+
+        self.notice = QFrame(self)
+        self.notice.setObjectName("thinkingNotice")
+        self.notice_label = QLabel(self.notice)
+        self.notice_label.setObjectName("thinkingNoticeText")
+        self.notice_label.setWordWrap(True)
+        self.continue_button = QPushButton("Continue thinking", self.notice)
+        self.continue_button.setObjectName("continueThinkingButton")
+        self.continue_button.setAccessibleName("Continue thinking")
+        self.continue_button.clicked.connect(self.continue_requested)
+        self.notice_answer_now = QPushButton("Answer now", self.notice)
+        self.notice_answer_now.setObjectName("noticeAnswerNowButton")
+        self.notice_answer_now.setAccessibleName("Answer now from this thinking")
+        self.notice_answer_now.clicked.connect(self.answer_now_requested)
+        notice_row = QHBoxLayout(self.notice)
+        notice_row.setContentsMargins(10, 6, 6, 6)
+        notice_row.addWidget(self.notice_label, 1)
+        notice_row.addWidget(self.continue_button)
+        notice_row.addWidget(self.notice_answer_now)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.header)
+        layout.addWidget(self.text)
+        layout.addWidget(self.notice)
+
+        self._clock = QTimer(self)
+        self._clock.setInterval(TICK_MS)
+        self._clock.timeout.connect(self._refresh_header)
+        self.notice.hide()
+
+    # --- public ---
+
+    @property
+    def expanded(self) -> bool:
+        return self._expanded
+
+    def set_expanded(self, expanded: bool) -> None:
+        """Open or close the pane (as a click does)."""
+        if expanded != self._expanded:
+            self._expanded = expanded
+            self._user_opened = expanded
+            self._layout_mode()
+            self.expanded_changed.emit(expanded)
+
+    def show_reply(self, reply: Reply) -> None:
+        """Render the reply's thinking state."""
+        self._reply = reply
+        self._sync_text(reply.thinking)
+        if reply.live and reply.thinking_live:
+            if not self._clock.isActive():
+                self._clock.start()
+        else:
+            self._clock.stop()
+        self.live_answer_now.setVisible(reply.phase is Phase.THINKING)
+        note = reply.finish_note() if reply.resumable else ""
+        self.notice_label.setText(note)
+        self.notice.setVisible(bool(note))
+        self.continue_button.setVisible(reply.resumable)
+        self.notice_answer_now.setVisible(reply.needs_answer)
+        self._refresh_header()
+        self._layout_mode()
+
+    # --- internals ---
+
+    def _on_toggle(self) -> None:
+        self.set_expanded(not self._expanded)
+
+    def _sync_text(self, thinking: str) -> None:
+        if thinking == self._shown:
+            return
+        bar = self.text.verticalScrollBar()
+        at_bottom = bar.value() >= bar.maximum() - 4
+        if self._shown and thinking.startswith(self._shown):
+            cursor = QTextCursor(self.text.document())
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertText(thinking[len(self._shown):])
+        else:
+            self.text.setPlainText(thinking)
+        self._shown = thinking
+        if at_bottom or self._previewing():
+            bar.setValue(bar.maximum())
+
+    def _previewing(self) -> bool:
+        return self._reply is not None and self._reply.thinking_live and not self._expanded
+
+    def _refresh_header(self) -> None:
+        if self._reply is not None:
+            self.toggle.setText(header_text(self._reply))
+
+    def _layout_mode(self) -> None:
+        reply = self._reply
+        has_text = bool(self._shown.strip())
+        preview = self._previewing() and has_text
+        self.text.setVisible((self._expanded and has_text) or preview)
+        self.text.setProperty("preview", preview)
+        self.text.style().unpolish(self.text)
+        self.text.style().polish(self.text)
+        policy = Qt.ScrollBarPolicy.ScrollBarAlwaysOff if preview else Qt.ScrollBarPolicy.ScrollBarAsNeeded
+        self.text.setVerticalScrollBarPolicy(policy)
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow if self._expanded else Qt.ArrowType.RightArrow)
+        self.toggle.setIconSize(QSize(10, 10))
+        self.setProperty("live", bool(reply and reply.thinking_live))
+        self._fit_height()
+        if preview:
+            bar = self.text.verticalScrollBar()
+            bar.setValue(bar.maximum())
+
+    def _fit_height(self) -> None:
+        metrics = QFontMetrics(self.text.font())
+        margins = int(self.text.document().documentMargin() * 2) + 4
+        if self._previewing():
+            height = metrics.lineSpacing() * PREVIEW_LINES + margins
+        else:
+            doc_height = self.text.document().size().height() * metrics.lineSpacing()
+            height = min(int(doc_height) + margins, MAX_OPEN_HEIGHT)
+        self.text.setFixedHeight(max(height, metrics.lineSpacing() + margins))

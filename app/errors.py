@@ -1,0 +1,28 @@
+"""The window's one door from exceptions to words: engine.errors.user_message plus a next step."""
+
+from __future__ import annotations
+
+from engine.errors import (
+    EngineFailureError,
+    InvalidModelFolderError,
+    ModelNotFoundError,
+    ProviderUnavailableError,
+    user_message,
+)
+
+#: What the user can do next, where the engine's own message does not say.
+_NEXT_STEPS: tuple[tuple[type[BaseException], str], ...] = (
+    (ModelNotFoundError, "Pick another model in Settings (Ctrl+,)."),
+    (InvalidModelFolderError, "Download the model again, or pick another one in Settings (Ctrl+,)."),
+    (ProviderUnavailableError, "Choose 'auto' or 'cpu' as the provider in Settings (Ctrl+,)."),
+    (EngineFailureError, "Try again; if it keeps failing, restart Ponder."),
+)
+
+
+def user_text(error: BaseException) -> str:
+    """One short paragraph for a person: what happened and what to do."""
+    text = user_message(error).strip()
+    for kind, step in _NEXT_STEPS:
+        if isinstance(error, kind):
+            return f"{text} {step}"
+    return text

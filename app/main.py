@@ -1,0 +1,212 @@
+"""Builds the window's object graph and runs it on a qasync event loop.
+
+`build_app()` wires everything (tests use it directly); `run_window()` is what `ponder` with no
+subcommand calls. Other features add their pieces in `build_app()`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from dataclasses import dataclass, field
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app import texts
+from app.chat.chat_view import ChatView
+from app.chat.controller import ChatController
+from app.errors import user_text
+from app.main_window import MainWindow
+from app.markdown.math import MathImages
+from app.markdown.render import MarkdownRenderer
+from app.settings_dialog import SettingsDialog
+from app.theme import Theme, apply_theme, pick_theme, system_is_dark
+from engine.assistant import Assistant
+from engine.errors import PonderError
+from engine.models import DEMO, default_model
+from engine.paths import Paths, demo_model_dir
+from engine.service import InferenceService, LoadResult, ModelChoice
+from engine.settings import Settings, SettingsStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PonderApp:
+    """The window and everything it uses, built once in build_app()."""
+
+    qapp: QApplication
+    paths: Paths
+    store: SettingsStore
+    settings: Settings
+    service: InferenceService
+    assistant: Assistant
+    controller: ChatController
+    math: MathImages
+    window: MainWindow
+    theme: Theme
+    model_override: str | None = None
+    provider_override: str | None = None
+    load_task: asyncio.Task[None] | None = None
+    _closed: asyncio.Future[None] | None = field(default=None, repr=False)
+
+    # --- model ---
+
+    def model_spec(self) -> str:
+        return self.model_override or self.settings.get("model") or default_model(self.paths)
+
+    def start_loading(self) -> asyncio.Task[None]:
+        """Load the model in the background; the window stays usable meanwhile."""
+        self.load_task = asyncio.ensure_future(self.load_model())
+        return self.load_task
+
+    async def load_model(self) -> None:
+        spec = self.model_spec()
+        provider = self.provider_override or self.settings.get("provider")
+        self.controller.model_loading()
+        self.window.status.model_loading("the demo model" if spec == DEMO else spec)
+        self.window.model_banner.hide()
+        try:
+            result = await self.assistant.load(ModelChoice(spec=spec, provider=provider))
+        except PonderError as exc:
+            self._load_failed(exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - the window must survive a broken model
+            log.exception("loading %s failed", spec)
+            self._load_failed(exc)
+            return
+        self._loaded(result)
+
+    def _loaded(self, result: LoadResult) -> None:
+        self.controller.model_loaded(result)
+        self.window.status.model_loaded(result)
+        if result.folder.path == demo_model_dir().resolve():
+            self.window.model_banner.show_message(texts.DEMO_BANNER, action="How to get a model")
+        self.window.chat._refresh_all()
+
+    def _load_failed(self, error: BaseException) -> None:
+        text = user_text(error)
+        self.controller.model_failed(error if isinstance(error, PonderError) else PonderError(text))
+        self.window.status.model_failed(text)
+        self.window.model_banner.show_message(f"The model could not be loaded. {text}", kind="error",
+                                              action="Settings")
+
+    # --- settings and theme ---
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, self.window)
+        if dialog.exec() and dialog.result_settings is not None:
+            self.apply_settings(dialog.result_settings)
+
+    def apply_settings(self, new: Settings) -> None:
+        """Save, then apply: theme and text size at once, a model change by reloading."""
+        reload = (new.get("model"), new.get("provider")) != (self.settings.get("model"), self.settings.get("provider"))
+        try:
+            self.store.save(new)
+        except OSError as exc:
+            self.window.notice_banner.show_message(f"The settings could not be saved: {exc}", kind="error")
+        for key in new.schema:
+            self.settings.set(key, new.get(key))
+        self.refresh_theme()
+        if reload and not self.model_override and not self.controller.busy:
+            self.start_loading()
+
+    def refresh_theme(self) -> None:
+        self.theme = pick_theme(self.settings.get("theme"), system_is_dark(self.qapp))
+        apply_theme(self.qapp, self.theme, self.settings.get("font_size"))
+        self.math.color = self.theme.markdown.text
+        self.math.point_size = _point_size(self.qapp, self.settings)
+        self.window.chat.apply_settings(MarkdownRenderer(self.theme.markdown, self.math.lookup))
+
+    # --- life cycle ---
+
+    def show(self) -> None:
+        self.window.show()
+        self.window.chat.composer.input.setFocus()
+        self.window.status.start()
+
+    async def run(self) -> int:
+        """Show the window, load the model, and return when the window is closed."""
+        self._closed = asyncio.get_running_loop().create_future()
+        self.window.closing.connect(lambda: self._closed.done() or self._closed.set_result(None))
+        self.show()
+        self.start_loading()
+        try:
+            await self._closed
+        finally:
+            self.shutdown()
+        return 0
+
+    def shutdown(self) -> None:
+        """Stop the running turn and free the model."""
+        self.controller.stop()
+        self.math.close()
+        self.service.close()
+
+
+def _point_size(qapp: QApplication, settings: Settings) -> float:
+    size = settings.get("font_size")
+    return float(size) if size > 0 else float(qapp.font().pointSizeF() or 10)
+
+
+def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
+              provider: str | None = None, service: InferenceService | None = None) -> PonderApp:
+    """The whole object graph of the window (not shown yet, nothing loaded yet)."""
+    store = SettingsStore(paths.settings_file)
+    loaded = store.load()
+    settings = loaded.settings
+    theme = pick_theme(settings.get("theme"), system_is_dark(qapp))
+    apply_theme(qapp, theme, settings.get("font_size"))
+    service = service or InferenceService(paths=paths)
+    assistant = Assistant(service)
+    controller = ChatController(assistant, settings)
+    math = MathImages(color=theme.markdown.text, point_size=_point_size(qapp, settings),
+                      scale=qapp.devicePixelRatio() if hasattr(qapp, "devicePixelRatio") else 1.0)
+    chat = ChatView(controller, settings, MarkdownRenderer(theme.markdown, math.lookup), math)
+    window = MainWindow(chat)
+    app = PonderApp(qapp, paths, store, settings, service, assistant, controller, math, window, theme,
+                    model_override=model, provider_override=provider)
+    window.settings_action.triggered.connect(app.open_settings)
+    window.model_banner.action_triggered.connect(lambda: _banner_action(app))
+    help_action = window.add_action("Help", "Getting a &model…", None, lambda: _show_model_help(window))
+    help_action.setObjectName("modelHelpAction")
+    window.add_action("Help", "&About Ponder", None,
+                      lambda: QMessageBox.about(window, "About Ponder", texts.ABOUT))
+    qapp.styleHints().colorSchemeChanged.connect(lambda _scheme: app.refresh_theme())
+    if loaded.corrupt_copy is not None:
+        window.notice_banner.show_message(texts.SETTINGS_CORRUPT.format(path=loaded.corrupt_copy),
+                                          kind="warning")
+    return app
+
+
+def _banner_action(app: PonderApp) -> None:
+    if app.controller.model is not None:
+        _show_model_help(app.window)
+    else:
+        app.open_settings()
+
+
+def _show_model_help(parent) -> None:
+    QMessageBox.information(parent, texts.GET_A_MODEL_TITLE, texts.GET_A_MODEL)
+
+
+def run_window(args: argparse.Namespace, paths: Paths) -> int:
+    """`ponder` with no subcommand: the chat window on a qasync loop."""
+    import qasync
+
+    from app.crash import install_excepthook
+
+    qapp = QApplication.instance() or QApplication([sys.argv[0]])
+    qapp.setApplicationName("Ponder")
+    qapp.setApplicationDisplayName("Ponder")
+    qapp.setDesktopFileName("ponder")
+    qapp.setQuitOnLastWindowClosed(False)  # the window's closing ends run(); a tray may keep it alive
+    install_excepthook()
+    paths.ensure()
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    app = build_app(qapp, paths, model=getattr(args, "model", None), provider=getattr(args, "provider", None))
+    with loop:
+        return loop.run_until_complete(app.run())

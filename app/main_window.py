@@ -1,0 +1,140 @@
+"""The main window: menu bar, a top bar, banners, an optional sidebar, the chat, the status bar.
+
+Other features plug in through `add_sidebar(widget)`, `menu(name)` and `add_action(...)`;
+app/main.py builds the window and connects the actions.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.banner import Banner
+from app.chat.chat_view import ChatView
+from app.status_bar import StatusBar
+
+MENUS = ("&File", "&Edit", "&View", "&Help")
+
+
+class MainWindow(QMainWindow):
+    """Signals:
+        closing: the window is being closed (the app decides whether that quits).
+    """
+
+    closing = Signal()
+
+    def __init__(self, chat: ChatView, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("Ponder")
+        self.resize(1040, 760)
+        self.setMinimumSize(560, 420)
+        self.chat = chat
+        self.menus: dict[str, QMenu] = {}
+        for title in MENUS:
+            self.menus[title.replace("&", "")] = self.menuBar().addMenu(title)
+
+        self.new_chat_button = self._tool("newChatButton", "New chat", "New chat (Ctrl+N)")
+        self.settings_button = self._tool("settingsButton", "Settings", "Settings (Ctrl+,)")
+        self.title = QLabel("Ponder", self)
+        self.title.setObjectName("windowHeading")
+        top = QFrame(self)
+        top.setObjectName("topBar")
+        top_row = QHBoxLayout(top)
+        top_row.setContentsMargins(12, 6, 12, 6)
+        top_row.addWidget(self.new_chat_button)
+        top_row.addStretch(1)
+        top_row.addWidget(self.title)
+        top_row.addStretch(1)
+        top_row.addWidget(self.settings_button)
+
+        self.model_banner = Banner("modelBanner", self)
+        self.notice_banner = Banner("noticeBanner", self)
+        main_area = QWidget(self)
+        main_area.setObjectName("mainArea")
+        column = QVBoxLayout(main_area)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(top)
+        column.addWidget(self.model_banner)
+        column.addWidget(self.notice_banner)
+        column.addWidget(chat, 1)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(main_area)
+        self.setCentralWidget(self.splitter)
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+
+        self.new_chat_action = self.add_action("File", "&New chat", QKeySequence.StandardKey.New, chat.new_chat)
+        self.settings_action = self.add_action("File", "&Settings…", QKeySequence("Ctrl+,"))
+        self.menus["File"].addSeparator()
+        self.quit_action = self.add_action("File", "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        self.stop_action = self.add_action("Edit", "&Stop", QKeySequence(Qt.Key.Key_Escape), chat.stop)
+        self.edit_action = self.add_action("Edit", "&Edit last question", None, chat.edit_last)
+        self.regenerate_action = self.add_action("Edit", "&Regenerate last answer", None,
+                                                 chat.controller.regenerate)
+        self.new_chat_button.clicked.connect(self.new_chat_action.trigger)
+        self.settings_button.clicked.connect(self.settings_action.trigger)
+        chat.busy_toggled.connect(self._on_busy)
+        chat.turn_stats.connect(self.status.show_stats)
+        self._on_busy(False)
+
+    # --- extension points ---
+
+    def menu(self, name: str) -> QMenu:
+        """'File', 'Edit', 'View' or 'Help'."""
+        return self.menus[name]
+
+    def add_action(self, menu: str, text: str, shortcut=None, slot=None) -> QAction:
+        """A menu action with an optional shortcut (also active when the menu is closed)."""
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if slot is not None:
+            action.triggered.connect(lambda _checked=False: slot())
+        self.menus[menu].addAction(action)
+        self.addAction(action)
+        return action
+
+    def add_sidebar(self, widget: QWidget, *, width: int = 260) -> None:
+        """Put a panel left of the chat (e.g. the conversation list)."""
+        self.splitter.insertWidget(0, widget)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(self.splitter.count() - 1, 1)
+        self.splitter.setSizes([width, max(400, self.width() - width)])
+
+    # --- internals ---
+
+    def _on_busy(self, busy: bool) -> None:
+        self.stop_action.setEnabled(busy)
+        self.edit_action.setEnabled(not busy)
+        self.regenerate_action.setEnabled(not busy)
+
+    def _tool(self, name: str, text: str, tip: str) -> QToolButton:
+        button = QToolButton(self)
+        button.setObjectName(name)
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setAccessibleName(text)
+        button.setAutoRaise(True)
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
+        return button
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.closing.emit()
+        super().closeEvent(event)

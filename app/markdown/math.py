@@ -1,0 +1,155 @@
+"""LaTeX formulas drawn as PNG images with matplotlib's mathtext, off the GUI thread.
+
+mathtext needs no TeX install and no network. Importing matplotlib and its first drawing cost
+about a second, so formulas are drawn on one background thread and cached; until a formula is
+ready the answer shows its source, and the view re-renders when it arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import logging
+import re
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MathImage:
+    """A drawn formula: PNG bytes and its size in logical pixels."""
+
+    key: str
+    png: bytes
+    width: int
+    height: int
+
+
+_REWRITES = (
+    (re.compile(r"\\[dt]frac\b"), r"\\frac"),
+    (re.compile(r"\\(?:displaystyle|textstyle|limits|nolimits)\b"), ""),
+    (re.compile(r"\\operatorname\{([^{}]*)\}"), r"\\mathrm{\1}"),
+    (re.compile(r"\\text(?:bf|it|rm)?\{([^{}]*)\}"), r"\\mathrm{\1}"),
+    (re.compile(r"\\(?:q?quad)\b"), r"\\ \\ "),
+    (re.compile(r"\\left\.|\\right\."), ""),
+    (re.compile(r"\s*\n\s*"), " "),
+)
+
+
+def normalise_tex(tex: str) -> str:
+    r"""Rewrite common LaTeX that mathtext lacks (\dfrac, \text, \boxed…) into what it has."""
+    tex = tex.strip()
+    tex = _unbox(tex)
+    for pattern, repl in _REWRITES:
+        tex = pattern.sub(repl, tex)
+    return tex.strip()
+
+
+def _unbox(tex: str) -> str:
+    r"""\boxed{x} → x (balanced braces); mathtext has no boxes."""
+    while (start := tex.find("\\boxed{")) >= 0:
+        depth, i = 0, start + len("\\boxed")
+        for i in range(i, len(tex)):
+            depth += {"{": 1, "}": -1}.get(tex[i], 0)
+            if depth == 0:
+                break
+        else:
+            return tex
+        tex = tex[:start] + tex[start + 7 : i] + tex[i + 1 :]
+    return tex
+
+
+def draw(tex: str, *, display: bool, color: str, point_size: float, scale: float) -> MathImage | None:
+    """Draw one formula; None when mathtext cannot parse it."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.mathtext import math_to_image
+
+    size = point_size * (1.2 if display else 1.0)
+    buffer = io.BytesIO()
+    try:
+        math_to_image(f"${tex}$", buffer, prop=FontProperties(size=size), dpi=96 * scale,
+                      format="png", color=color)
+    except Exception as exc:  # noqa: BLE001 - mathtext raises ValueError and friends
+        log.debug("cannot draw %r: %s", tex, exc)
+        return None
+    png = buffer.getvalue()
+    # PNG header: width and height are big-endian at bytes 16..24.
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    return MathImage(_key(tex, display, color, point_size, scale), png,
+                     max(1, round(width / scale)), max(1, round(height / scale)))
+
+
+def _key(tex: str, display: bool, color: str, point_size: float, scale: float) -> str:
+    raw = f"{tex}|{display}|{color}|{point_size}|{scale}".encode()
+    return hashlib.sha1(raw, usedforsecurity=False).hexdigest()[:16]
+
+
+class MathImages:
+    """A cache of drawn formulas, filled by one background thread.
+
+    `lookup(tex, display)` returns the image or None (and queues the drawing); listeners are
+    called on the event loop's thread when a new image is ready.
+    """
+
+    def __init__(self, *, color: str = "#000000", point_size: float = 11.0, scale: float = 1.0) -> None:
+        self.color, self.point_size, self.scale = color, point_size, scale
+        self._done: dict[str, MathImage | None] = {}
+        self._pending: set[str] = set()
+        self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+        self._listeners: list[Callable[[], None]] = []
+
+    def add_listener(self, callback: Callable[[], None]) -> None:
+        self._listeners.append(callback)
+
+    def remove_listener(self, callback: Callable[[], None]) -> None:
+        if callback in self._listeners:
+            self._listeners.remove(callback)
+
+    def lookup(self, tex: str, display: bool) -> MathImage | None:
+        key = _key(tex, display, self.color, self.point_size, self.scale)
+        with self._lock:
+            if key in self._done:
+                return self._done[key]
+            if key in self._pending:
+                return None
+            self._pending.add(key)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._store(key, self._draw(tex, display))  # no loop (a script): draw now
+            return self._done[key]
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ponder-math")
+        future = self._executor.submit(self._draw, tex, display)
+        future.add_done_callback(lambda f: self._deliver(loop, key, f))
+        return None
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _draw(self, tex: str, display: bool) -> MathImage | None:
+        return draw(tex, display=display, color=self.color, point_size=self.point_size, scale=self.scale)
+
+    def _deliver(self, loop: asyncio.AbstractEventLoop, key: str, future) -> None:
+        image = None if future.cancelled() or future.exception() else future.result()
+        try:
+            loop.call_soon_threadsafe(self._ready, key, image)
+        except RuntimeError:
+            pass  # the loop is closed: the window is gone
+
+    def _ready(self, key: str, image: MathImage | None) -> None:
+        self._store(key, image)
+        for callback in list(self._listeners):
+            callback()
+
+    def _store(self, key: str, image: MathImage | None) -> None:
+        with self._lock:
+            self._pending.discard(key)
+            self._done[key] = image

@@ -1,0 +1,84 @@
+"""The status bar: model, provider (and why a better one was not used), speed, CPU and RAM."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from engine.events import Stats
+from engine.service import LoadResult
+
+RESOURCE_INTERVAL_MS = 1000
+
+
+class StatusBar(QStatusBar):
+    """Permanent labels, updated from LoadResult and Stats; CPU/RAM refresh every second."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("statusBar")
+        self.setSizeGripEnabled(False)
+        self.model = self._label("statusModel", "Model")
+        self.provider = self._label("statusProvider", "Provider")
+        self.speed = self._label("statusSpeed", "Speed")
+        self.resources = self._label("statusResources", "CPU and memory use")
+        for label in (self.model, self.provider):
+            self.addWidget(label)
+        self.addPermanentWidget(self.speed)
+        self.addPermanentWidget(self.resources)
+        self.model.setText("Loading model…")
+        self._process = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(RESOURCE_INTERVAL_MS)
+        self._timer.timeout.connect(self._update_resources)
+
+    def start(self) -> None:
+        """Begin sampling CPU and RAM (psutil)."""
+        import psutil
+
+        self._process = psutil.Process()
+        self._process.cpu_percent(None)  # the first call only starts the measurement
+        self._update_resources()
+        self._timer.start()
+
+    def model_loading(self, name: str) -> None:
+        self.model.setText(f"Loading {name}…")
+        self.provider.setText("")
+        self.provider.setToolTip("")
+
+    def model_loaded(self, result: LoadResult) -> None:
+        self.model.setText(result.folder.name)
+        self.model.setToolTip(str(result.folder.path))
+        self.provider.setText(result.summary)
+        tried = [f"{r.candidate.label}: {r.reason}" for r in result.rejected]
+        self.provider.setToolTip("Not used:\n" + "\n".join(tried) if tried else result.summary)
+
+    def model_failed(self, text: str) -> None:
+        self.model.setText("No model loaded")
+        self.model.setToolTip(text)
+        self.provider.setText("")
+
+    def show_stats(self, stats: Stats) -> None:
+        parts = []
+        if stats.time_to_first_token_s is not None:
+            parts.append(f"first token {stats.time_to_first_token_s:.2f} s")
+        if stats.decode_tokens_per_s:
+            parts.append(f"{stats.decode_tokens_per_s:.1f} tok/s")
+        self.speed.setText(" · ".join(parts))
+
+    def _update_resources(self) -> None:
+        if self._process is None:
+            return
+        try:
+            cpu = self._process.cpu_percent(None)
+            rss = self._process.memory_info().rss
+        except Exception:  # noqa: BLE001 - psutil can fail on odd platforms; the label just goes blank
+            self.resources.setText("")
+            return
+        self.resources.setText(f"CPU {cpu:.0f}% · RAM {rss / 2**20:,.0f} MB")
+
+    def _label(self, name: str, accessible: str) -> QLabel:
+        label = QLabel(self)
+        label.setObjectName(name)
+        label.setAccessibleName(accessible)
+        return label
