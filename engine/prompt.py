@@ -24,7 +24,7 @@ class ChatFormat:
     #: A Jinja template to use instead of the folder's own (None: the folder's).
     template: str | None = None
     #: Text the engine inserts to end thinking when the budget is spent.
-    forced_think_end: str = "\n" + THINK_END + "\n"
+    forced_think_end: str = THINK_END
 
 
 def template_messages(

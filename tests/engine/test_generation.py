@@ -1,0 +1,188 @@
+"""The real demo model through real onnxruntime-genai: answers, budgets, cancel, multi-turn."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+
+from engine.assistant import Assistant
+from engine.budget import ThinkingBudget
+from engine.errors import ContextTooLongError
+from engine.events import AnswerDelta, Failed, Finished, FinishReason, Stats, ThinkingDelta
+from engine.generation import TurnControl
+from engine.request import ChatRequest, Message, Role, Sampling, ask
+from engine.service import InferenceService, ModelChoice
+
+GREEDY = Sampling(greedy=True)
+
+
+@pytest.fixture(scope="module")
+def service():
+    service = InferenceService()
+    service.load(ModelChoice("demo")).result()
+    yield service
+    service.close()
+
+
+def run(service, request, control=None, on_event=None):
+    """Run one turn synchronously; returns (events, finished-or-failed)."""
+    events = []
+    control = control or TurnControl()
+
+    def emit(event):
+        events.append(event)
+        if on_event:
+            on_event(event, control)
+
+    service.generate(request, control, emit).result()
+    return events, events[-1]
+
+
+def conversation(*texts):
+    roles = [Role.USER, Role.ASSISTANT]
+    return tuple(Message(roles[i % 2], t) for i, t in enumerate(texts))
+
+
+def test_greedy_answer_with_visible_thinking(service):
+    events, done = run(service, ask("What is 37 plus 45?", sampling=GREEDY))
+    assert isinstance(done, Finished) and done.reason is FinishReason.STOP
+    assert done.answer == "The answer is 82."
+    assert done.thinking.strip()
+    kinds = [type(e) for e in events if isinstance(e, (ThinkingDelta, AnswerDelta))]
+    assert kinds.index(AnswerDelta) > 0 and ThinkingDelta not in kinds[kinds.index(AnswerDelta):]
+    assert "".join(e.text for e in events if isinstance(e, ThinkingDelta)) == done.thinking
+    stats = done.stats
+    assert stats.thinking_tokens > 0 and stats.answer_tokens > 0
+    assert stats.time_to_first_token_s is not None and stats.decode_tokens_per_s
+
+
+def test_sampling_finishes_with_an_answer(service):
+    _, done = run(service, ask("What is 12 plus 30?"))
+    assert done.reason is FinishReason.STOP and done.answer.startswith("The answer is")
+
+
+def test_thinking_budget_forces_the_answer(service):
+    _, done = run(service, ask("What is 37 plus 45?", sampling=GREEDY, budget=ThinkingBudget(3)))
+    assert done.reason is FinishReason.THINKING_BUDGET and done.thinking_forced
+    assert done.stats.thinking_tokens <= 4
+    assert done.answer.startswith("The answer is")
+
+
+def test_answer_now_closes_the_thinking(service):
+    def press_answer_now(event, control):
+        if isinstance(event, ThinkingDelta):
+            control.answer_now.set()
+
+    _, done = run(service, ask("What is 37 plus 45?", sampling=GREEDY), on_event=press_answer_now)
+    assert done.reason is FinishReason.ANSWER_NOW and done.thinking_forced
+    assert done.answer.startswith("The answer is")
+
+
+def test_running_out_of_tokens_while_thinking_says_there_is_no_answer(service):
+    _, done = run(service, ask("What is 37 plus 45?", sampling=GREEDY, max_new_tokens=4))
+    assert done.reason is FinishReason.NO_ANSWER
+    assert done.answer == "" and done.thinking
+
+
+def test_continue_thinking_and_answer_after_a_stopped_turn(service):
+    _, cut = run(service, ask("What is 37 plus 45?", sampling=GREEDY, max_new_tokens=6))
+    assert cut.reason is FinishReason.NO_ANSWER
+    question = ask("What is 37 plus 45?", sampling=GREEDY)
+    resumed = ChatRequest(messages=question.messages, sampling=GREEDY, resume_thinking=cut.thinking)
+    _, done = run(service, resumed)
+    assert done.reason is FinishReason.STOP and done.answer == "The answer is 82."
+    assert done.thinking.startswith(cut.thinking)
+    closed = ChatRequest(messages=question.messages, sampling=GREEDY, resume_thinking=cut.thinking,
+                         close_thinking=True)
+    _, now = run(service, closed)
+    assert now.answer.startswith("The answer is") and now.thinking == cut.thinking
+
+
+def test_cancel_at_random_points_leaves_the_engine_correct(service):
+    reference = run(service, ask("What is 23 plus 19?", sampling=GREEDY))[1]
+    total = reference.stats.thinking_tokens + reference.stats.answer_tokens
+    rng = random.Random(7)
+    for point in [0] + rng.sample(range(1, total), 6):
+        control = TurnControl()
+        if point == 0:
+            control.cancel.set()  # before the prefill even starts
+
+        seen = {"tokens": 0}
+
+        def cancel_at(event, control, point=point):
+            if isinstance(event, (ThinkingDelta, AnswerDelta)):
+                seen["tokens"] += 1
+                if seen["tokens"] >= point:
+                    control.cancel.set()
+
+        _, done = run(service, ask("What is 23 plus 19?", sampling=GREEDY), control, cancel_at)
+        assert done.reason is FinishReason.CANCELLED
+        assert len(done.answer) < len(reference.answer) or done.thinking != reference.thinking
+        _, again = run(service, ask("What is 23 plus 19?", sampling=GREEDY))
+        assert (again.thinking, again.answer) == (reference.thinking, reference.answer)
+
+
+def test_multi_turn_reuses_the_cache_and_equals_a_fresh_prefill(service):
+    first = run(service, ask("What is 11 plus 22?", sampling=GREEDY))[1]
+    follow = ChatRequest(
+        messages=conversation("What is 11 plus 22?", first.answer, "What is 40 plus 2?"), sampling=GREEDY
+    )
+    reused = run(service, follow)[1]
+    assert reused.stats.cached_prompt_tokens > 0
+    fresh_service = InferenceService()
+    try:
+        fresh_service.load(ModelChoice("demo")).result()
+        fresh = run(fresh_service, follow)[1]
+    finally:
+        fresh_service.close()
+    assert fresh.stats.cached_prompt_tokens == 0
+    assert (reused.thinking, reused.answer) == (fresh.thinking, fresh.answer)
+    assert reused.answer == "The answer is 42."
+
+
+def test_long_history_drops_oldest_turns_and_says_how_many(service):
+    texts = []
+    for i in range(60):
+        texts += [f"What is {i} plus {i}? " + "Please be careful. " * 3, f"The answer is {2 * i}."]
+    request = ChatRequest(messages=conversation(*texts, "What is 30 plus 4?"), sampling=GREEDY)
+    _, done = run(service, request)
+    assert isinstance(done, Finished)
+    assert done.stats.dropped_turns > 0
+    assert done.answer == "The answer is 34."
+
+
+def test_a_single_message_too_long_for_the_context_fails_clearly(service):
+    _, failed = run(service, ask("What is " + "1 plus " * 3000 + "1?"))
+    assert isinstance(failed, Failed) and isinstance(failed.error, ContextTooLongError)
+    assert "too long" in failed.error.user_message()
+    _, ok = run(service, ask("What is 1 plus 1?", sampling=GREEDY))
+    assert ok.answer == "The answer is 2."
+
+
+def test_assistant_streams_coalesced_batches_to_asyncio():
+    async def scenario():
+        service = InferenceService()
+        try:
+            assistant = Assistant(service)
+            result = await assistant.load(ModelChoice("demo"))
+            assert result.provider.key == "cpu"
+            batches = [batch async for batch in assistant.chat(ask("What is 37 plus 45?", sampling=GREEDY))]
+            turn = assistant.chat(ask("What is 37 plus 45?", sampling=GREEDY))
+            turn.cancel()
+            cancelled = [batch async for batch in turn]
+            await turn.wait_idle()
+            return batches, cancelled
+        finally:
+            service.close()
+
+    batches, cancelled = asyncio.run(scenario())
+    events = [e for b in batches for e in b]
+    assert isinstance(events[-1], Finished) and events[-1].answer == "The answer is 82."
+    # Coalescing: no batch holds two adjacent deltas of one kind or more than one Stats.
+    for batch in batches:
+        assert sum(isinstance(e, Stats) for e in batch) <= 1
+        for a, b in zip(batch, batch[1:]):
+            assert not (type(a) is type(b) and isinstance(a, (ThinkingDelta, AnswerDelta)))
+    assert cancelled[-1][-1].reason is FinishReason.CANCELLED
