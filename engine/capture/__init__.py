@@ -1,0 +1,1 @@
+"""Getting text from outside Ponder: the X11 selection, the clipboard, stdin and OCR of a screen region."""

@@ -1,0 +1,1 @@
+"""Quick actions on screen text: the catalogue, content classification and safe prompts."""
