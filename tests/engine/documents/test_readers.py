@@ -1,0 +1,87 @@
+"""Readers on documents the tests build: the text comes out in order, labelled where it was."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from engine.documents.reader import expand_inputs, read_document
+from tests.engine.documents.corpus import PAGE_WORDS, make_docx, make_pdf
+
+
+def test_pdf_gives_one_section_per_page_labelled_by_page(tmp_path):
+    document = read_document(make_pdf(tmp_path / "report.pdf", pages=4))
+    assert [s.label for s in document.sections] == ["p. 1", "p. 2", "p. 3", "p. 4"]
+    assert [s.page for s in document.sections] == [1, 2, 3, 4]
+    for number, section in enumerate(document.sections, 1):
+        assert section.text.startswith(f"Chapter {number}")
+        assert PAGE_WORDS[number] in section.text
+    assert document.kind == "pdf" and len(document.sha256) == 64
+
+
+def test_pdf_restricted_only_by_an_owner_password_still_opens(tmp_path):
+    from tests.engine.documents.corpus import encrypted_pdf
+
+    document = read_document(encrypted_pdf(tmp_path / "locked-for-printing.pdf", user_password=""))
+    assert "Chapter 1" in document.sections[0].text
+
+
+def test_docx_sections_follow_headings(tmp_path):
+    document = read_document(make_docx(tmp_path / "plan.docx"))
+    assert [s.label for s in document.sections] == ["§ Findings", "§ Next steps"]
+    assert "Hire two engineers" in document.sections[1].text
+
+
+def test_html_drops_scripts_and_splits_at_headings(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text("<html><head><title>T</title><style>p{}</style></head><body><p>Lead text.</p>"
+                    "<script>alert('x')</script><h1>Results</h1><p>Fish &amp; chips won.</p>"
+                    "<h2>Costs</h2><ul><li>Rent</li><li>Food</li></ul></body></html>")
+    document = read_document(page)
+    assert [s.label for s in document.sections] == ["beginning", "§ Results", "§ Costs"]
+    assert "Fish & chips won." in document.sections[1].text
+    assert "alert" not in "".join(s.text for s in document.sections)
+    assert "Rent\n" in document.sections[2].text
+
+
+def test_markdown_splits_at_headings_but_not_inside_code(tmp_path):
+    notes = tmp_path / "notes.md"
+    notes.write_text("Preface line.\n\n# Setup\nInstall it.\n```\n# not a heading\n```\n## Usage\nRun it.\n")
+    document = read_document(notes)
+    assert [s.label for s in document.sections] == ["line 1", "§ Setup", "§ Usage"]
+    assert "# not a heading" in document.sections[1].text
+
+
+def test_plain_text_is_labelled_by_lines_and_cut_at_paragraphs(tmp_path):
+    paragraph = "word " * 300 + "\n"
+    text = tmp_path / "long.txt"
+    text.write_text("\n".join(paragraph for _ in range(6)))
+    document = read_document(text)
+    assert len(document.sections) >= 2
+    assert document.sections[0].label.startswith("lines 1–")
+    assert all(s.text.strip() for s in document.sections)
+    assert sum(s.text.count("word") for s in document.sections) == 1800
+
+
+@pytest.mark.parametrize("codec, bom", [("utf-16-le", b""), ("utf-16-be", b""), ("utf-16", None), ("utf-8-sig", None)])
+def test_text_in_other_encodings_is_decoded(tmp_path, codec, bom):
+    path = tmp_path / "unicode.txt"
+    path.write_bytes((bom or b"") + "Grüße aus Köln — 東京".encode(codec))
+    assert read_document(path).sections[0].text == "Grüße aus Köln — 東京"
+
+
+def test_rtf_text_is_extracted(tmp_path):
+    path = tmp_path / "letter.rtf"
+    path.write_text(r"{\rtf1\ansi{\fonttbl\f0 Helvetica;}\f0 Dear Ann, the {\b budget} is approved.\par\par Regards\par}")
+    document = read_document(path)
+    assert "the budget is approved." in document.sections[0].text
+    assert document.sections[0].label == "paras. 1–2"
+
+
+def test_folders_expand_to_their_supported_files(tmp_path):
+    (tmp_path / "a.txt").write_text("x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.md").write_text("y")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    assert [p.name for p in expand_inputs([tmp_path])] == ["a.txt", "b.md"]
