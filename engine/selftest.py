@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -60,6 +60,7 @@ class SelfTestContext:
     provider: str
     scratch: Path
     assistant: object | None = None  # engine.assistant.Assistant once the model check ran
+    loaded: object | None = None  # its engine.service.LoadResult
 
 
 def run_self_test(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> int:
@@ -158,6 +159,7 @@ async def _check_model(ctx: SelfTestContext) -> str:
     assistant = Assistant(InferenceService(paths=ctx.paths))
     ctx.assistant = assistant
     result = await assistant.load(ModelChoice(spec=ctx.model, provider=ctx.provider))
+    ctx.loaded = result
     return f"{ctx.model} on {result.provider.key}"
 
 
@@ -172,13 +174,35 @@ async def _check_generate(ctx: SelfTestContext) -> str:
 
 
 async def _check_quick_action(ctx: SelfTestContext) -> str:
-    _require("engine.quick_actions", "Click to Do")
-    raise Unavailable("engine.quick_actions exists but the self-test is not wired to it yet")
+    _require("engine.quick_actions.prompt", "Click to Do")
+    from engine.quick_actions.actions import action_by_key
+    from engine.quick_actions.prompt import build_prompt
+    from engine.quick_actions.special_tokens import markers_for
+
+    if ctx.loaded is None:
+        raise RuntimeError("no model is loaded (see above)")
+    action = action_by_key("explain")
+    prompt = build_prompt(action, SAMPLE_TEXT, markers=markers_for(ctx.loaded.folder.path))
+    finished = await _generate(ctx, replace(prompt.request, max_new_tokens=96))
+    return f"{action.label!r} on a sample text -> {len(finished.answer or finished.thinking)} characters"
 
 
 async def _check_summary(ctx: SelfTestContext) -> str:
-    _require("engine.summarize", "summarisation")
-    raise Unavailable("engine.summarize exists but the self-test is not wired to it yet")
+    _require("engine.summarize.job", "summarisation")
+    from engine.summarize.job import make_summarizer, read_documents
+    from engine.summarize.options import SummaryOptions
+
+    if ctx.assistant is None or ctx.loaded is None:
+        raise RuntimeError("no model is loaded (see above)")
+    sample = ctx.scratch / "sample.txt"
+    sample.write_text(SAMPLE_TEXT, encoding="utf-8")
+    # Reading goes through the document sandbox (a child process), as a user's file would.
+    outcome = await read_documents([sample])
+    summarizer = make_summarizer(ctx.assistant, ctx.loaded.folder, None)
+    summary = await summarizer.run(outcome.documents, SummaryOptions.parse(length="short"))
+    if summary.partial or not summary.markdown.strip():
+        raise RuntimeError("the summary came back empty")
+    return f"{len(summary.points)} point(s) from {summary.sections} section(s)"
 
 
 async def _check_history(ctx: SelfTestContext) -> str:
