@@ -1,0 +1,39 @@
+"""Fixtures: a model folder to serve, a fake hub serving it, a store in a temporary home."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.download.store import ModelStore
+from engine.paths import demo_model_dir
+from tests.engine.download.fake_hub import FakeHub, HubServer
+
+REPO = "microsoft/Demo-onnx"
+SUBFOLDER = "cpu/cpu-int4"
+
+
+def served_model() -> Path:
+    """The demo model (or, until it is committed, the prototype tiny model)."""
+    for folder in (demo_model_dir(), Path("/tmp/proto/onnx")):
+        if (folder / "genai_config.json").is_file():
+            return folder
+    pytest.skip("no demo model to serve")
+
+
+@pytest.fixture
+def hub():
+    fake = FakeHub()
+    fake.add_folder(REPO, served_model(), SUBFOLDER)
+    server = HubServer(fake)
+    server.start()
+    try:
+        yield fake
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def store(ponder_home) -> ModelStore:
+    return ModelStore(ponder_home)
