@@ -1,0 +1,82 @@
+"""Recommendation with injected machines: the pick and the numbers a user reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.catalog.load import load_catalog
+from engine.hardware import HardwareFacts
+from engine.providers import InstallInfo
+from engine.recommend import GB, GpuMemory, assess, machine_from, recommend
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()
+
+
+def hardware(ram_total, ram_free, gpus=(), npus=(), machine="x86_64"):
+    return HardwareFacts("Windows", machine, "cpu", 8, int(ram_total * GB), int(ram_free * GB),
+                         tuple(gpus), tuple(npus))
+
+
+NO_EXTRAS = InstallInfo(cuda_library=False, dml_build=False, plugin_modules=frozenset())
+CUDA = InstallInfo(cuda_library=True, dml_build=False, plugin_modules=frozenset())
+QNN = InstallInfo(cuda_library=False, dml_build=False, plugin_modules=frozenset({"onnxruntime_qnn"}))
+
+
+def test_8_gb_cpu_only_laptop_gets_mini_built_locally(catalog):
+    machine = machine_from(hardware(8, 6.0), NO_EXTRAS)
+    rec = recommend(catalog, machine)
+    assert (rec.choice.model.id, rec.choice.variant.id) == ("phi-4-mini-reasoning", "cpu-int4")
+    assert rec.choice.variant.source == "convert"
+    text = "\n".join(rec.reasons)
+    assert "Phi-4-reasoning (CPU int4) needs about 13.0 GB of RAM; 6.0 GB are free." in text
+    assert rec.reasons[-1].startswith("→ Phi-4-mini-reasoning, CPU int4")
+
+
+def test_16_gb_with_a_12_gb_nvidia_gpu_gets_the_14b_on_the_gpu(catalog):
+    machine = machine_from(hardware(16, 10, gpus=["NVIDIA GPU (card0)"]), CUDA,
+                           (GpuMemory("RTX 4070", int(12 * GB), int(11.5 * GB)),))
+    rec = recommend(catalog, machine)
+    assert (rec.choice.model.id, rec.choice.variant.id) == ("phi-4-reasoning", "gpu-int4")
+    assert rec.choice.provider == "cuda"
+    assert "needs about 11.0 GB of GPU memory, 11.5 GB are free" in rec.reasons[-1]
+
+
+def test_a_small_gpu_falls_back_to_mini_and_says_why(catalog):
+    machine = machine_from(hardware(16, 10, gpus=["NVIDIA GPU (card0)"]), CUDA,
+                           (GpuMemory("RTX 3050", int(8 * GB), int(7.5 * GB)),))
+    rec = recommend(catalog, machine)
+    assert (rec.choice.model.id, rec.choice.variant.id) == ("phi-4-mini-reasoning", "gpu-int4")
+    assert "Phi-4-reasoning (GPU int4) needs about 11.0 GB of GPU memory; 7.5 GB are free." in rec.reasons
+
+
+def test_snapdragon_npu_machine_gets_reasoning_plus_on_the_npu(catalog):
+    machine = machine_from(hardware(32, 20, npus=["Qualcomm NPU"], machine="ARM64"), QNN)
+    rec = recommend(catalog, machine)
+    assert (rec.choice.model.id, rec.choice.variant.id) == ("phi-4-reasoning-plus", "npu-qnn-int4")
+    assert rec.choice.provider == "qnn"
+
+
+def test_64_gb_workstation_runs_the_14b_on_cpu(catalog):
+    machine = machine_from(hardware(64, 50), NO_EXTRAS)
+    rec = recommend(catalog, machine)
+    assert (rec.choice.model.id, rec.choice.variant.id) == ("phi-4-reasoning", "cpu-int4")
+    assert any("needs a Qualcomm NPU" in r for r in rec.reasons)
+
+
+def test_a_choice_that_does_not_fit_gets_a_warning_with_numbers(catalog):
+    machine = machine_from(hardware(8, 5.5), NO_EXTRAS)
+    model = catalog.model("phi-4-reasoning")
+    fit = assess(model, model.variant("cpu-int4"), machine)
+    assert not fit.fits
+    assert fit.warning() == ("Phi-4-reasoning (CPU int4) needs about 13.0 GB of RAM; 5.5 GB are free. "
+                             "It may fail to load or be very slow.")
+    gpu = assess(model, model.variant("gpu-int4"), machine)
+    assert not gpu.runnable and "NVIDIA GPU" in gpu.warning()
+
+
+def test_a_tiny_machine_gets_the_demo(catalog):
+    rec = recommend(catalog, machine_from(hardware(4, 2), NO_EXTRAS))
+    assert rec.choice is None and "demo" in rec.summary()
