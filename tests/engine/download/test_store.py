@@ -1,0 +1,97 @@
+"""The store: removal, start-up cleanup, and verification of installed models."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+
+import pytest
+
+from engine.download.errors import InstallError, IntegrityError
+from engine.download.importer import import_folder
+from engine.download.store import STALE_AFTER_S
+from engine.models import resolve_model
+from tests.engine.download.conftest import served_model
+
+
+@pytest.fixture
+def installed(store, tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(served_model(), src)
+    import_folder(src, store, name="m")
+    return store.root / "m"
+
+
+def test_remove_frees_the_space_and_the_model_is_gone(store, installed):
+    size = store.get("m").disk_bytes
+    assert store.remove("m") == size > 0
+    assert store.get("m") is None and not installed.exists()
+    assert list((store.root / ".trash").iterdir()) == []
+    with pytest.raises(InstallError):
+        store.remove("m")
+
+
+def test_names_that_leave_the_store_are_refused(store):
+    for bad in ("../x", "a/b", "", ".hidden", "demo"):
+        with pytest.raises(InstallError):
+            store.folder(bad)
+
+
+def test_cleanup_removes_orphaned_and_old_partials_but_keeps_a_fresh_job(store):
+    orphan = store.staging("orphan")
+    (orphan / "files").mkdir(parents=True)
+    (orphan / "files" / "x.part").write_bytes(b"x")
+    old = store.staging("old")
+    (old / "files").mkdir(parents=True)
+    (old / "job.json").write_text("{}")
+    past = time.time() - STALE_AFTER_S - 10
+    os.utime(old / "job.json", (past, past))
+    fresh = store.staging("fresh")
+    (fresh / "files").mkdir(parents=True)
+    (fresh / "job.json").write_text("{}")
+    (fresh / "files" / "model.onnx.data.part").write_bytes(b"y")
+    (fresh / "files" / "tmp.1234.incomplete").write_bytes(b"z")
+    (store.root / ".trash" / "gone").mkdir(parents=True)
+    store.cleanup()
+    assert not orphan.exists() and not old.exists()
+    assert (fresh / "files" / "model.onnx.data.part").exists()
+    assert not (fresh / "files" / "tmp.1234.incomplete").exists()
+    assert list((store.root / ".trash").iterdir()) == []
+
+
+def test_verify_names_a_flipped_byte(store, installed):
+    data = bytearray((installed / "model.onnx.data").read_bytes())
+    data[10] ^= 1
+    (installed / "model.onnx.data").write_bytes(bytes(data))
+    with pytest.raises(IntegrityError) as info:
+        store.verify("m")
+    assert info.value.file == "model.onnx.data"
+
+
+@pytest.mark.parametrize("damage", ["truncate", "remove", "extra"])
+def test_quick_check_catches_changed_file_sets(store, installed, damage):
+    target = installed / "model.onnx.data"
+    if damage == "truncate":
+        target.write_bytes(target.read_bytes()[:-1])
+    elif damage == "remove":
+        target.unlink()
+    else:
+        (installed / "stray.onnx").write_bytes(b"x")
+    with pytest.raises(IntegrityError):
+        store.verify("m", full=False)
+
+
+def test_quick_check_rehashes_a_file_whose_stamp_changed(store, installed):
+    target = installed / "tokenizer.json"
+    text = target.read_bytes()
+    target.write_bytes(text[:-1] + (b" " if text[-1:] != b" " else b"\n"))  # same size, new bytes
+    with pytest.raises(IntegrityError):
+        store.verify("m", full=False)
+
+
+def test_an_installed_model_resolves_by_name(store, installed, ponder_home):
+    assert resolve_model("m", ponder_home).path == installed.resolve()
+    stamp = json.loads((installed / "installed.json").read_text())
+    assert stamp["source"] == "import"
