@@ -37,6 +37,8 @@ SETTINGS: dict[str, Any] = {
     "text_score": 0.5,
 }
 
+_CV2_QT_VARIABLES = ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_QPA_FONTDIR")
+
 
 @dataclass(frozen=True)
 class OcrLine:
@@ -71,10 +73,19 @@ class OcrEngine:
     def _load(self) -> Any:
         if os.environ.get("ORT_DISABLE_TELEMETRY") != "1":
             raise CaptureError("Internal error: OCR was started before the privacy settings were applied.")
+        # opencv-python (imported by rapidocr) points Qt at its own plugins and fonts through the
+        # environment on import; that must not leak into Ponder's Qt.
+        saved = {k: os.environ.get(k) for k in _CV2_QT_VARIABLES}
         try:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError as exc:
             raise CaptureError("Screen-region text recognition is not installed (rapidocr-onnxruntime).") from exc
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
         threads = self._threads or max(1, min(4, (os.cpu_count() or 2)))
         return RapidOCR(intra_op_num_threads=threads, **SETTINGS)
 
