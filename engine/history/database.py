@@ -49,7 +49,7 @@ def connect(path: Path, key: bytes | None, *, create: bool = False):
 
     if create:
         touch_private(path)
-    db = sqlcipher3.connect(f"{path.as_uri()}?mode=rw", uri=True, isolation_level=None,
+    db = sqlcipher3.connect(f"{path.absolute().as_uri()}?mode=rw", uri=True, isolation_level=None,
                             timeout=BUSY_TIMEOUT_MS / 1000)
     try:
         # SQLCipher reports HMAC failures on stderr by default; those belong to no user log.

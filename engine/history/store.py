@@ -139,10 +139,12 @@ class HistoryStore:
 
     def purge_deleted(self, older_than_s: float = UNDO_WINDOW_S) -> int:
         """Erase conversations deleted more than `older_than_s` ago (secure_delete zeroes them)."""
+        cutoff = self._clock() - older_than_s
+        due = "FROM conversations WHERE deleted IS NOT NULL AND deleted <= ?"
+        if self._db.execute(f"SELECT count(*) {due}", (cutoff,)).fetchone()[0] == 0:
+            return 0  # opening the store for reading needs no write transaction
         with database.write(self._db):
-            cursor = self._db.execute(
-                "DELETE FROM conversations WHERE deleted IS NOT NULL AND deleted <= ?",
-                (self._clock() - older_than_s,))
+            cursor = self._db.execute(f"DELETE {due}", (cutoff,))
         return cursor.rowcount
 
     def _update(self, conversation_id: int, assignment: str, values: tuple) -> None:

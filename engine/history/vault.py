@@ -143,7 +143,11 @@ class HistoryVault:
             log.warning("history database %s cannot be decrypted", path)
             raise HistoryLockedError(LockReason.DAMAGED, path, self._fallbacks(),
                                      detail="it cannot be decrypted with its key") from None
-        store = HistoryStore(db, path, encrypted=key is not None, clock=self._clock)
+        try:
+            store = HistoryStore(db, path, encrypted=key is not None, clock=self._clock)
+        except BaseException:
+            db.close()
+            raise
         self._backup_if_due(store, key)
         return store
 
