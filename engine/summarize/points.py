@@ -11,7 +11,7 @@ from engine.summarize.sources import Source, describe, merge
 _BULLET = re.compile(r"^\s*(?:[-*•–]|\d{1,3}[.)])\s+(.*\S)\s*$")
 _HEADING = re.compile(r"^\s*#{1,6}\s*(.+?)\s*#*\s*$|^\s*\*\*(.+?):?\*\*:?\s*$")
 _CITE = re.compile(r"\s*[\[(]((?:\d{1,4}\s*(?:[-–,;]|and)?\s*)+)[\])]")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|(?<=\])\s+(?=[A-Z\"'(])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
 
