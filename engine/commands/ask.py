@@ -32,6 +32,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-new-tokens", type=int, default=None, metavar="N",
                         help="cap on generated tokens, thinking included")
     parser.add_argument("--json", action="store_true", help="print one JSON object per line")
+    parser.add_argument("--save", action="store_true",
+                        help="save the question and answer in the history (see 'ponder history')")
+    parser.add_argument("--passphrase-stdin", action="store_true",
+                        help="with --save: read the history passphrase from stdin")
     parser.set_defaults(handler=run)
 
 
@@ -55,13 +59,23 @@ def _empty() -> str:
 
 
 async def _ask(choice: ModelChoice, request, paths: Paths, args: argparse.Namespace) -> int:
+    # --save (history): opened before the model so a locked store is reported at once.
+    saver = None
+    if args.save:
+        from engine.commands.history import AskSaver
+
+        saver = AskSaver.open(args, paths)
+        if isinstance(saver, int):
+            return saver
     service = InferenceService(paths=paths)
     try:
         assistant = Assistant(service)
         try:
-            await assistant.load(choice)
+            loaded = await assistant.load(choice)
         except PonderError as exc:
             return fail(exc)
+        if saver is not None:
+            saver.begin(request.messages[-1].content, loaded.folder.name, loaded.provider.key)
         turn = assistant.chat(request)
         try:
             asyncio.get_running_loop().add_signal_handler(signal.SIGINT, turn.cancel)
@@ -69,6 +83,8 @@ async def _ask(choice: ModelChoice, request, paths: Paths, args: argparse.Namesp
             pass
         printer = _JsonPrinter(sys.stdout) if args.json else _TextPrinter(args.show_thinking)
         async for batch in turn:
+            if saver is not None:
+                saver.feed(batch)
             for event in batch:
                 printer.show(event)
                 if isinstance(event, Failed):
@@ -78,6 +94,8 @@ async def _ask(choice: ModelChoice, request, paths: Paths, args: argparse.Namesp
         return 0
     finally:
         service.close()
+        if saver is not None:
+            saver.close()
 
 
 class _TextPrinter:
