@@ -1,0 +1,165 @@
+"""`ponder act` when no Ponder is running: the quick-action side of the app in this process.
+
+It becomes the single instance (later `ponder act` calls hand their requests to it), shows the
+tray icon where there is a tray, grabs the global hotkey where the platform allows, loads the
+model in the background and runs the request. Without a tray it quits when its windows close.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
+from app.markdown.render import MarkdownRenderer
+from app.quick.controller import QuickController
+from app.quick.hotkey import DEFAULT_HOTKEY, HotkeyError, X11Hotkey, hotkey_support
+from app.quick.instance import InstanceServer
+from app.quick.tray import Tray
+from app.theme import pick_theme, system_is_dark
+from engine.assistant import Assistant
+from engine.models import default_model
+from engine.paths import Paths, resources_dir
+from engine.quick_actions.handoff import hand_over
+from engine.quick_actions.request import QuickRequest
+from engine.service import InferenceService, LoadResult, ModelChoice
+
+log = logging.getLogger(__name__)
+
+
+class QuickApp:
+    """The object graph of the quick-action process."""
+
+    def __init__(self, qapp: QApplication, paths: Paths, *, model: str | None, provider: str | None,
+                 hotkey: str = DEFAULT_HOTKEY, use_tray: bool = True) -> None:
+        self.qapp, self.paths = qapp, paths
+        self.service = InferenceService(paths=paths)
+        self.assistant = Assistant(service=self.service)
+        self.model_spec = model or default_model(paths)
+        self.provider = provider or "auto"
+        self._load: asyncio.Task[LoadResult] | None = None
+        self.result: LoadResult | None = None
+        self.chat = None
+        theme = pick_theme("auto", system_is_dark(qapp))
+        self.controller = QuickController(self.assistant, renderer=lambda: MarkdownRenderer(theme.markdown),
+                                          model_ready=self.model_ready, open_chat=self.open_chat)
+        self.server = InstanceServer(paths)
+        self.server.request_received.connect(self.controller.handle)
+        self.hotkey_text = ""
+        self.hotkey = X11Hotkey()
+        self.hotkey.activated.connect(lambda: self.controller.handle(QuickRequest(source="selection")))
+        if hotkey_support() == "x11":
+            try:
+                self.hotkey.register(hotkey)
+                self.hotkey_text = hotkey
+            except HotkeyError as exc:
+                log.warning("global shortcut: %s", exc)
+        self.tray: Tray | None = None
+        if use_tray and QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = Tray(QIcon(str(resources_dir() / "icons" / "ponder.svg")),
+                             on_source=lambda s: self.controller.handle(QuickRequest(source=s)),
+                             on_open_chat=lambda: self.open_chat("", ""), on_quit=self.quit,
+                             hotkey_text=lambda: self.hotkey_text)
+            self.controller.message.connect(lambda text: self.tray.showMessage("Ponder", text))
+        else:
+            self.controller.message.connect(self._message_box)
+        self._quit: asyncio.Future[None] | None = None
+
+    async def model_ready(self) -> Path:
+        """Load the model once; later callers wait for the same load."""
+        if self._load is None:
+            self._load = asyncio.ensure_future(
+                self.assistant.load(ModelChoice(spec=self.model_spec, provider=self.provider)))
+        self.result = await asyncio.shield(self._load)
+        return self.result.folder.path
+
+    def open_chat(self, question: str, answer: str) -> None:
+        """The chat window, sharing this process's model; with the quick exchange in it if given."""
+        from app.chat.conversation import Exchange, Phase, Reply
+        from app.main import build_app
+
+        if self.chat is None:
+            self.chat = build_app(self.qapp, self.paths, model=self.model_spec, service=self.service)
+            if self.result is not None:
+                self.chat.controller.model_loaded(self.result)
+                self.chat.window.status.model_loaded(self.result)
+            else:
+                self.chat.start_loading()
+        if question and answer:
+            exchange = Exchange(question=question, reply=Reply(answer=answer, phase=Phase.DONE))
+            self.chat.controller.conversation.exchanges.append(exchange)
+            self.chat.window.chat.exchange_added(exchange)
+        self.chat.show()
+        self.chat.window.raise_()
+        self.chat.window.activateWindow()
+
+    def _message_box(self, text: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.information(None, "Ponder", text)
+        self._maybe_quit()
+
+    def _maybe_quit(self) -> None:
+        if self.tray is None and not self.controller.windows and (self.chat is None or not self.chat.window.isVisible()):
+            self.quit()
+
+    def quit(self) -> None:
+        if self._quit is not None and not self._quit.done():
+            self._quit.set_result(None)
+
+    async def run(self, request: QuickRequest) -> int:
+        self._quit = asyncio.get_running_loop().create_future()
+        if self.tray is not None:
+            self.tray.show()
+        else:
+            self.qapp.lastWindowClosed.connect(self._maybe_quit)
+        asyncio.ensure_future(self.model_ready()).add_done_callback(lambda f: f.cancelled() or f.exception())
+        if request.action != "__tray__":
+            self.controller.handle(request)
+        try:
+            await self._quit
+        finally:
+            self.close()
+        return 0
+
+    def close(self) -> None:
+        """Clean quit: windows, hotkey, socket, model."""
+        self.controller.close()
+        self.hotkey.unregister()
+        self.server.close()
+        if self.tray is not None:
+            self.tray.hide()
+        if self.chat is not None:
+            self.chat.shutdown()
+        else:
+            self.service.close()
+
+
+def run_quick(args: argparse.Namespace, paths: Paths, request: QuickRequest) -> int:
+    """Entry from engine/commands/act.py when a window is needed and no Ponder is running."""
+    import qasync
+
+    from app.crash import install_excepthook
+
+    qapp = QApplication.instance() or QApplication([sys.argv[0]])
+    qapp.setApplicationName("Ponder")
+    qapp.setDesktopFileName("ponder")
+    qapp.setQuitOnLastWindowClosed(False)
+    install_excepthook()
+    paths.ensure()
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    server_probe = InstanceServer(paths)
+    if not server_probe.listen():
+        return 0 if hand_over(paths, request) else 1
+    server_probe.close()
+    app = QuickApp(qapp, paths, model=getattr(args, "model", None), provider=getattr(args, "provider", None))
+    if not app.server.listen():
+        return 0 if hand_over(paths, request) else 1
+    with loop:
+        return loop.run_until_complete(app.run(request))
