@@ -1,0 +1,78 @@
+"""Local conversion with onnxruntime-genai's model builder, on the demo model's checkpoint."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.convert import Conversion, ConversionFailedError, ConversionUnavailableError, ConvertRequest
+from engine.download.errors import DownloadStopped
+from engine.download.integrity import read_stamp
+from engine.download.store import ModelStore
+from engine.models import resolve_model
+from engine.paths import resources_dir
+
+
+def checkpoint() -> Path:
+    for folder in (resources_dir() / "models" / "demo-hf", Path("/tmp/proto/hf")):
+        if (folder / "config.json").is_file():
+            return folder
+    pytest.skip("no demo checkpoint")
+
+
+@pytest.fixture
+def store(ponder_home):
+    return ModelStore(ponder_home)
+
+
+@pytest.mark.slow
+def test_conversion_builds_validates_and_registers_a_loadable_model(store, ponder_home):
+    stages = []
+    req = ConvertRequest("demo-cpu", checkpoint(), model="phi-4-mini-reasoning", variant="cpu-int4")
+    path = Conversion(req, store).run(stages.append)
+    assert [s.fraction for s in stages] == sorted(s.fraction for s in stages)
+    assert stages[-1].stage == "done" and any(s.stage.startswith("reading layer") for s in stages)
+    stamp = read_stamp(path)
+    assert stamp.source == "convert" and stamp.model == "phi-4-mini-reasoning"
+    assert not any(p.name.endswith(".convert") for p in (store.root / ".staging").iterdir())
+    # It loads and generates on the CPU like any installed model.
+    from engine.providers import find_candidate
+    from engine.runtime import load_model
+    load_model(resolve_model("demo-cpu", ponder_home), find_candidate("cpu"))
+
+
+def test_cancel_stops_the_builder_and_installs_nothing(store, tmp_path):
+    # A stand-in builder that never finishes; cancel must end it.
+    hang = ["python3", "-c", "import time, sys; print('Reading layer 0', flush=True); time.sleep(60)"]
+    conversion = Conversion(ConvertRequest("m", checkpoint()), store, command=hang)
+
+    def on_progress(progress):
+        if progress.stage.startswith("reading layer"):
+            conversion.cancel()
+
+    with pytest.raises(DownloadStopped):
+        conversion.run(on_progress)
+    assert store.get("m") is None
+
+
+def test_a_failing_builder_reports_its_last_line(store):
+    fail = ["python3", "-c", "import sys; print('ValueError: unsupported architecture'); sys.exit(1)"]
+    with pytest.raises(ConversionFailedError, match="unsupported architecture"):
+        Conversion(ConvertRequest("m", checkpoint()), store, command=fail).run()
+    assert store.get("m") is None
+
+
+def test_a_folder_that_is_not_a_checkpoint_is_refused(store, tmp_path):
+    with pytest.raises(ConversionFailedError, match="config.json"):
+        Conversion(ConvertRequest("m", tmp_path), store, command=["true"]).run()
+
+
+def test_missing_tools_are_named_with_the_fix(store, monkeypatch):
+    import engine.convert as convert
+
+    monkeypatch.setattr(convert, "missing_tools", lambda: ["torch"])
+    with pytest.raises(ConversionUnavailableError) as info:
+        Conversion(ConvertRequest("m", checkpoint()), store).run()
+    assert "pip install" in info.value.user_message()
