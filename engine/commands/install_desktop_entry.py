@@ -1,6 +1,6 @@
 """`ponder install-desktop-entry`: put Ponder in the user's application menu (freedesktop).
 
-Writes ~/.local/share/applications/<APP_ID>.desktop and the icons into the hicolor theme under
+Writes ~/.local/share/applications/ponder.desktop and the icons into the hicolor theme under
 ~/.local/share/icons (XDG_DATA_HOME is honoured). `--remove` takes them away again. Nothing
 outside the user's own data folder is touched, so no root is needed.
 """
@@ -17,8 +17,11 @@ from pathlib import Path
 
 from engine.paths import Paths, resources_dir
 
-#: The reverse-DNS id used for the .desktop file, the icon name and the macOS bundle.
+#: The reverse-DNS id: the icon's name here, the bundle identifier on macOS.
 APP_ID = "io.github.ponder.Ponder"
+#: The .desktop file's name: what the window reports (QGuiApplication.setDesktopFileName in
+#: app/main.py), so the desktop matches the running window to this entry and its icon.
+DESKTOP_ID = "ponder"
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 
@@ -111,7 +114,7 @@ def plan(data: Path) -> DesktopFiles:
     icons = [(source / "ponder.svg", data / "icons/hicolor/scalable/apps" / f"{APP_ID}.svg")]
     icons += [(source / f"ponder-{n}.png", data / f"icons/hicolor/{n}x{n}/apps/{APP_ID}.png")
               for n in ICON_SIZES]
-    return DesktopFiles(data / "applications" / f"{APP_ID}.desktop", tuple(icons))
+    return DesktopFiles(data / "applications" / f"{DESKTOP_ID}.desktop", tuple(icons))
 
 
 def install(files: DesktopFiles, entry_text: str) -> None:
