@@ -7,16 +7,18 @@ import asyncio
 import json
 import signal
 import sys
+from dataclasses import replace
 from typing import TextIO
 
 from engine.assistant import Assistant
 from engine.budget import ThinkingBudget
+from engine.catalog.setup import setup_for_spec
 from engine.commands.common import add_model_options, fail
 from engine.errors import BadRequestError, PonderError
 from engine.events import AnswerDelta, Failed, Finished, FinishReason, ThinkingDelta
 from engine.models import default_model
 from engine.paths import Paths
-from engine.request import Sampling, ask
+from engine.request import ask
 from engine.service import InferenceService, ModelChoice
 
 
@@ -40,17 +42,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, paths: Paths) -> int:
+    spec = args.model or default_model(paths)
+    setup = setup_for_spec(spec, paths)  # the catalog's chat format and sampling for this model
     try:
         budget = ThinkingBudget.parse(args.thinking_budget)
         request = ask(
             args.question.strip() or _empty(),
-            sampling=Sampling(greedy=args.greedy),
+            sampling=replace(setup.sampling, greedy=True) if args.greedy else setup.sampling,
             budget=budget,
             max_new_tokens=args.max_new_tokens,
         )
     except PonderError as exc:
         return fail(exc)
-    choice = ModelChoice(spec=args.model or default_model(paths), provider=args.provider)
+    choice = ModelChoice(spec=spec, provider=args.provider, chat_format=setup.chat_format)
     return asyncio.run(_ask(choice, request, paths, args))
 
 
