@@ -89,9 +89,8 @@ async def _summarize(args: argparse.Namespace, paths: Paths, options, out: Path 
         try:
             loaded = await assistant.load(ModelChoice(spec=args.model or default_model(paths), provider=args.provider))
             summarizer = make_summarizer(assistant, loaded.folder, paths)
-            if args.restart:
-                summarizer.store = None
-            summary = await summarizer.run(outcome.documents, options, emit=printer.show, control=control)
+            summary = await summarizer.run(outcome.documents, options, emit=printer.show, control=control,
+                                           fresh=args.restart)
         except PonderError as exc:
             printer.end()
             return _fail(exc, args.json)
@@ -122,14 +121,6 @@ def _write(out: Path, text: str) -> None:
     tmp.replace(out)
 
 
-def _eta(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    if seconds < 60:
-        return f" · about {max(1, round(seconds))} s left"
-    return f" · about {round(seconds / 60)} min left"
-
-
 class _TextProgress:
     """One status line on stderr, rewritten in place on a terminal."""
 
@@ -137,17 +128,11 @@ class _TextProgress:
         self.stream, self.tty, self.open = stream, stream.isatty(), False
 
     def show(self, event: object) -> None:
-        from engine.summarize.events import Stage, SummaryProgress
+        from engine.summarize.events import SummaryProgress, progress_text
 
         if not isinstance(event, SummaryProgress):
             return
-        where = f" ({event.where})" if event.where else ""
-        text = {
-            Stage.READING: f"Reading {event.where} ({event.step} of {event.total})",
-            Stage.SECTIONS: f"Section {event.step} of {event.total}{where}{_eta(event.eta_s)}",
-            Stage.COMBINING: f"Combining key points, part {event.step} of {event.total}",
-            Stage.WRITING: "Writing the summary",
-        }[event.stage]
+        text = progress_text(event)
         if self.tty:
             self.stream.write("\r\x1b[K" + text[:200])
             self.open = True

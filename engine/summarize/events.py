@@ -87,3 +87,27 @@ class Summary:
 
 
 SummaryEvent = SummaryProgress | PointsFound
+
+
+def eta_text(seconds: float | None) -> str:
+    """'about 40 s left', 'about 3 min left', or '' before there is an estimate."""
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"about {max(1, round(seconds))} s left"
+    if seconds < 5400:
+        return f"about {round(seconds / 60)} min left"
+    return f"about {seconds / 3600:.1f} h left"
+
+
+def progress_text(event: SummaryProgress) -> str:
+    """One line for a person: "Section 3 of 12 (p. 5) · about 40 s left"."""
+    where = f" ({event.where})" if event.where else ""
+    text = {
+        Stage.READING: f"Reading {event.where} ({event.step} of {event.total})",
+        Stage.SECTIONS: f"Section {event.step} of {event.total}{where}",
+        Stage.COMBINING: f"Combining key points, part {event.step} of {event.total}",
+        Stage.WRITING: "Writing the summary",
+    }[event.stage]
+    eta = eta_text(event.eta_s)
+    return f"{text} · {eta}" if eta else text

@@ -40,9 +40,13 @@ class Summarizer:
 
     async def run(self, documents: Sequence[Document], options: SummaryOptions, *,
                   emit: Callable[[SummaryEvent], None] = lambda event: None,
-                  control: SummaryControl | None = None) -> Summary:
-        """The summary; a stopped job returns its partial result (Summary.partial) instead of raising."""
+                  control: SummaryControl | None = None, fresh: bool = False) -> Summary:
+        """The summary; a stopped job returns its partial result (Summary.partial) instead of raising.
+
+        fresh: start over, ignoring the saved progress of an earlier run of the same job.
+        """
         job = _Job(self, documents, options, emit, control or SummaryControl())
+        job.fresh = fresh
         return await job.run()
 
 
@@ -59,6 +63,7 @@ class _Job:
         self.resumed = 0
         self.key = ""
         self.state: dict[str, Any] = {"map": {}, "reduce": {}}
+        self.fresh = False
 
     async def run(self) -> Summary:
         owner = self.owner
@@ -66,7 +71,7 @@ class _Job:
         chunks = await asyncio.to_thread(chunk_documents, self.documents, owner.counter, plan.chunk)
         self.chunks = chunks
         self.key = job_key(self.documents, self.options, owner.model, plan.chunk)
-        if owner.store is not None:
+        if owner.store is not None and not self.fresh:
             self.state = owner.store.load(self.key)
         try:
             await self._map(plan, chunks)
