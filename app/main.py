@@ -22,6 +22,7 @@ from app.main_window import MainWindow
 from app.markdown.math import MathImages
 from app.markdown.render import MarkdownRenderer
 from app.settings_dialog import SettingsDialog
+from app.summary.integration import install_summary
 from app.theme import Theme, apply_theme, pick_theme, system_is_dark
 from engine.assistant import Assistant
 from engine.errors import PonderError
@@ -175,6 +176,7 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
     window.add_action("Help", "&About Ponder", None,
                       lambda: QMessageBox.about(window, "About Ponder", texts.ABOUT))
     qapp.styleHints().colorSchemeChanged.connect(lambda _scheme: app.refresh_theme())
+    install_summary(app)
     if loaded.corrupt_copy is not None:
         window.notice_banner.show_message(texts.SETTINGS_CORRUPT.format(path=loaded.corrupt_copy),
                                           kind="warning")

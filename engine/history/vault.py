@@ -191,15 +191,22 @@ class HistoryVault:
         private_dir(self.folder)
         stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self._clock()))
         name = f"history-{stamp}-{secrets.token_hex(2)}.db"
+        backend = self.keyring.secure() if choice is None else None
+        if choice is None and backend is None:
+            raise HistorySetupNeededError(self.keyring.describe())
+        if choice is SetupChoice.PASSPHRASE and not passphrase:
+            raise ValueError("a passphrase is required")
         if self.record_path.exists():
             # Keep the old record: if the key comes back, the old file can still be opened.
             self.record_path.replace(self.folder / f"store-{stamp}.json.old")
-        if choice is None:
-            backend = self.keyring.secure()
-            if backend is None:
-                raise HistorySetupNeededError(self.keyring.describe())
+        if backend is not None:
             return self._create_keyring_store(name, backend)
         return self._create_without_keyring(name, choice, passphrase)
+
+    def needs_new_file(self) -> bool:
+        """True when setting up must go through new_store() (an old file or record exists)."""
+        return self.record() is not None or (self.folder.exists()
+                                              and any(self.folder.glob("*.db")))
 
     def backups(self) -> list[Path]:
         """Backups, newest first."""

@@ -54,6 +54,12 @@ class MessageWriter:
         self._answer.append(text)
         self._dirty = True
 
+    def set_text(self, thinking: str, answer: str) -> None:
+        """Replace the text so far (for callers that keep the whole reply themselves)."""
+        if [thinking] != self._thinking or [answer] != self._answer:
+            self._thinking, self._answer = [thinking], [answer]
+            self._dirty = True
+
     def feed(self, batch: Iterable[object], meta: MessageMeta | None = None) -> None:
         """Take one batch of engine events; commits when due, and finishes on Finished/Failed."""
         for event in batch:

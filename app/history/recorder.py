@@ -1,0 +1,171 @@
+"""Saves the window's chat into the history store as it streams (no Qt here).
+
+HistoryRecorder sits beside the chat view as a second ChatListener (see `TeeListener`): a new
+exchange saves the question at once and creates the assistant message; updates commit the text
+at most every `interval_s`; the end of the turn commits the final text, model, provider, finish
+reason and stats. A crash loses at most the last fraction of a second of the live answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.chat.conversation import Exchange, Phase
+from engine.errors import PonderError
+from engine.history.records import MessageMeta
+from engine.history.store import HistoryStore
+from engine.history.writer import MessageWriter
+
+log = logging.getLogger(__name__)
+
+
+class TeeListener:
+    """Forwards every ChatListener call to several listeners (the view first)."""
+
+    def __init__(self, *listeners: object) -> None:
+        self.listeners = listeners
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        def call(*args: object) -> None:
+            for listener in self.listeners:
+                method = getattr(listener, name, None)
+                if method is not None:
+                    method(*args)
+        return call
+
+
+@dataclass
+class _Saved:
+    """Where one exchange lives in the store."""
+
+    question_id: int
+    question: str
+    writer: MessageWriter | None = None
+
+
+class HistoryRecorder:
+    """Follows the chat controller and writes what it shows into the store.
+
+    Attributes:
+        conversation_id: the stored conversation the chat is writing to (None: not yet saved).
+    """
+
+    def __init__(self, store: HistoryStore | None, meta: Callable[[], MessageMeta],
+                 *, interval_s: float = 0.5,
+                 on_saved: Callable[[int], None] | None = None,
+                 on_error: Callable[[PonderError], None] | None = None) -> None:
+        self.store = store
+        self.meta = meta
+        self.interval_s = interval_s
+        self.on_saved = on_saved or (lambda _cid: None)
+        self.on_error = on_error or (lambda _e: None)
+        self.conversation_id: int | None = None
+        self._saved: dict[int, _Saved] = {}  # id(exchange) -> where it is stored
+        self._exchanges: list[Exchange] = []  # keeps ids stable while they are tracked
+
+    # --- set by the window ---
+
+    def set_store(self, store: HistoryStore | None) -> None:
+        """A store became available (unlocked) or went away; the current chat starts afresh."""
+        self.store = store
+        self.forget()
+
+    def flush(self) -> None:
+        """Commit the text of any answer still streaming (before the store closes)."""
+        for saved in self._saved.values():
+            if saved.writer is not None and not saved.writer.finished and self.store is not None:
+                self._guard(lambda _e, w=saved.writer: w.flush(), None)
+
+    def forget(self) -> None:
+        """A new chat: the next question starts a new stored conversation."""
+        self.conversation_id = None
+        self._saved.clear()
+        self._exchanges.clear()
+
+    def adopt(self, conversation_id: int, exchanges: list[tuple[Exchange, int, int | None]]) -> None:
+        """The chat now shows a stored conversation: (exchange, question id, answer id) each."""
+        self.forget()
+        self.conversation_id = conversation_id
+        for exchange, question_id, answer_id in exchanges:
+            writer = None
+            if answer_id is not None and self.store is not None:
+                writer = MessageWriter(self.store, answer_id, interval_s=self.interval_s)
+                writer.finished = True
+            self._track(exchange, _Saved(question_id, exchange.question, writer))
+
+    # --- ChatListener ---
+
+    def exchange_added(self, exchange: Exchange) -> None:
+        self._guard(self._save_question, exchange)
+
+    def exchange_updated(self, exchange: Exchange) -> None:
+        self._guard(self._save_reply, exchange)
+
+    def conversation_reset(self) -> None:
+        self.forget()
+
+    # --- internals ---
+
+    def _guard(self, action: Callable[[Exchange], None], exchange: Exchange) -> None:
+        """Saving must never break the chat: a failed write is reported, the chat goes on."""
+        if self.store is None:
+            return
+        try:
+            action(exchange)
+        except PonderError as exc:
+            log.warning("saving the chat failed: %s", type(exc).__name__)
+            self.on_error(exc)
+
+    def _save_question(self, exchange: Exchange) -> None:
+        store = self.store
+        if self.conversation_id is None:
+            self.conversation_id = store.create_conversation().id
+        stored = store.add_message(self.conversation_id, "user", exchange.question)
+        self._track(exchange, _Saved(stored.id, exchange.question))
+        self.on_saved(self.conversation_id)
+
+    def _save_reply(self, exchange: Exchange) -> None:
+        saved = self._saved.get(id(exchange))
+        if saved is None:
+            return
+        reply = exchange.reply
+        if reply.live and (saved.writer is None or saved.writer.finished):
+            self._restart(exchange, saved)
+        writer = saved.writer
+        if writer is None or writer.finished:
+            return
+        writer.set_text(reply.thinking, reply.answer)
+        if reply.phase in (Phase.DONE, Phase.FAILED):
+            meta = self.meta()
+            stats = reply.stats.as_dict() if reply.stats is not None else {}
+            reason = reply.finish.value if reply.finish is not None else ""
+            writer.finish(MessageMeta(model=meta.model, provider=meta.provider,
+                                      finish_reason=reason, stats=stats))
+            self.on_saved(self.conversation_id)
+        else:
+            writer.flush_if_due()
+
+    def _restart(self, exchange: Exchange, saved: _Saved) -> None:
+        """A new turn for an exchange: a first reply, a regenerate, an edit, or a continuation."""
+        store = self.store
+        reply = exchange.reply
+        if exchange.question != saved.question:  # edited and resent: the new question is saved
+            saved.question_id = store.add_message(self.conversation_id, "user",
+                                                  exchange.question).id
+            saved.question = exchange.question
+            saved.writer = None
+        continuing = (saved.writer is not None and reply.thinking
+                      and reply.thinking == saved.writer.thinking and not reply.answer)
+        if continuing:  # answer-now / continue-thinking: the same message goes on
+            writer = MessageWriter(store, saved.writer.message_id, interval_s=self.interval_s)
+            writer.set_text(reply.thinking, "")
+            saved.writer = writer
+            return
+        saved.writer = store.start_message(self.conversation_id, self.meta(),
+                                           interval_s=self.interval_s)
+
+    def _track(self, exchange: Exchange, saved: _Saved) -> None:
+        self._exchanges.append(exchange)
+        self._saved[id(exchange)] = saved
