@@ -13,7 +13,7 @@ from engine.environment import prepare_environment
 def build_parser() -> argparse.ArgumentParser:
     """The full command line. Subcommand modules register themselves here."""
     # Imported here so that nothing below can import onnxruntime before prepare_environment().
-    from engine.commands import act, ask, doctor, history, install_desktop_entry, summarize
+    from engine.commands import act, ask, doctor, history, install_desktop_entry, summarize, models
     from engine.providers import PROVIDER_KEYS
 
     parser = argparse.ArgumentParser(
@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="check that this installation works, print each check and exit")
     parser.add_argument("--run-session", default=None, metavar="SCRIPT", help=argparse.SUPPRESS)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (ask, doctor, install_desktop_entry, summarize, act, history):
+    for module in (ask, doctor, install_desktop_entry, summarize, act, history, models):
         module.add_parser(subparsers)
     return parser
 

@@ -142,7 +142,7 @@ def recommend(catalog: Catalog, machine: Machine) -> Recommendation:
             continue
         reasons.append(f"→ {fit.model.name}, {fit.variant.label}: needs about {fit.needed / GB:.1f} GB "
                        f"of {fit.memory}, {(fit.available or 0) / GB:.1f} GB are free"
-                       + (" (built on this computer from the original weights)."
+                       + ("; no prebuilt build fits, so Ponder builds it from the original weights."
                           if fit.variant.source == "convert" else "."))
         return Recommendation(fit, tuple(reasons), fits)
     reasons.append("→ nothing in the catalog fits; the demo model runs anywhere.")

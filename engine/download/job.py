@@ -38,6 +38,7 @@ class Phase(enum.Enum):
     PREPARING = "preparing"
     DOWNLOADING = "downloading"
     VERIFYING = "verifying"
+    BUILDING = "building"  # local conversion; done/total are thousandths
     INSTALLING = "installing"
     DONE = "done"
 
@@ -51,6 +52,7 @@ class DownloadProgress:
     total: int
     speed: float | None = None  # bytes per second
     eta: float | None = None  # seconds
+    stage: str = ""  # what a build is doing
 
     @property
     def fraction(self) -> float:
@@ -58,6 +60,8 @@ class DownloadProgress:
 
     def line(self) -> str:
         """One line for a terminal or a status label."""
+        if self.phase is Phase.BUILDING:
+            return f"building: {self.stage} ({self.fraction:.0%})"
         text = f"{self.phase.value} {self.done / 1e6:,.1f} / {self.total / 1e6:,.1f} MB"
         if self.speed:
             text += f", {self.speed / 1e6:,.1f} MB/s"
