@@ -180,6 +180,10 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
     if loaded.corrupt_copy is not None:
         window.notice_banner.show_message(texts.SETTINGS_CORRUPT.format(path=loaded.corrupt_copy),
                                           kind="warning")
+    # Conversation history (app/history): the sidebar, and chats saved as they stream.
+    from app.history.panel import attach_history
+
+    attach_history(window, controller, paths)
     return app
 
 

@@ -145,7 +145,9 @@ class HistoryPanel(QObject):
             self.notify(exc.user_message(), "error")
 
     def _show_setup(self, exc: HistorySetupNeededError) -> None:
-        self.sidebar.show_state(exc.user_message() + " Until then, chats are not saved.", [
+        self.sidebar.show_state(
+            "No secure keyring (such as GNOME Keyring or KWallet) is available to protect your "
+            "chat history. Choose how to keep it; until then, chats are not saved.", [
             ("Protect with a passphrase…", lambda: self.setup(SetupChoice.PASSPHRASE)),
             ("Keep unencrypted…", lambda: self.setup(SetupChoice.UNENCRYPTED)),
         ])

@@ -63,17 +63,15 @@ class HistorySidebar(QWidget):
 
         self.new_button = QToolButton(self)
         self.new_button.setObjectName("historyNew")
-        self.new_button.setText("+ New chat")
+        self.new_button.setText("New chat")
+        self.new_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.new_button.setToolTip("Start a new chat (Ctrl+N)")
         self.new_button.clicked.connect(self.new_requested)
         self.menu_button = QToolButton(self)
         self.menu_button.setObjectName("historyMenu")
-        self.menu_button.setText("⋯")
-        self.menu_button.setToolTip("Import a conversation")
-        self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        more = QMenu(self.menu_button)
-        more.addAction("Import conversation…", self.import_requested.emit)
-        self.menu_button.setMenu(more)
+        self.menu_button.setText("Import…")
+        self.menu_button.setToolTip("Import a conversation exported as Ponder JSON")
+        self.menu_button.clicked.connect(self.import_requested)
 
         self.search = QLineEdit(self)
         self.search.setObjectName("historySearch")
@@ -87,6 +85,7 @@ class HistorySidebar(QWidget):
         self.list = QListWidget(self)
         self.list.setObjectName("historyList")
         self.list.setAccessibleName("Conversations")
+        self.list.setSpacing(3)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._context_menu)
         self.list.itemClicked.connect(self._on_clicked)
@@ -129,7 +128,8 @@ class HistorySidebar(QWidget):
         self._undo_timer.timeout.connect(self.undo_bar.hide)
 
         top = QHBoxLayout()
-        top.addWidget(self.new_button, 1)
+        top.addWidget(self.new_button)
+        top.addStretch(1)
         top.addWidget(self.menu_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -161,6 +161,7 @@ class HistorySidebar(QWidget):
         self.new_button.setEnabled(True)
         if store is not None:
             self.state.hide()
+        self.list.setVisible(store is not None and not self.search.text().strip())
         self.refresh()
 
     def show_state(self, message: str, choices: list[tuple[str, object]]) -> None:
