@@ -1,0 +1,1 @@
+"""The model manager window: catalog with a recommendation, downloads, import, removal."""

@@ -1,0 +1,396 @@
+"""The model manager (objectName modelManager): the catalog with a recommended badge, installed
+models with their disk use, downloads with progress, pause and cancel, import, verify, remove.
+
+Everything slow runs in a BackgroundJob; the dialog only renders state and forwards clicks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QDialog, QFileDialog, QFrame, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton,
+    QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+)
+
+from app.errors import user_text
+from app.models.background import BackgroundJob
+from engine.catalog.schema import Catalog
+from engine.download.errors import DownloadStopped
+from engine.download.store import ModelStore
+from engine.models import DEMO
+from engine.recommend import Machine, Recommendation, assess, recommend
+
+_ROLE = Qt.ItemDataRole.UserRole
+
+
+def _gb(n: float) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.1f} MB"
+
+
+class ModelManagerDialog(QDialog):
+    """Signals:
+        model_chosen(str): the user picked a model to use (an installed name or 'demo').
+    """
+
+    model_chosen = Signal(str)
+
+    def __init__(self, store: ModelStore, catalog: Catalog, machine: Machine, *,
+                 found: list | None = None, endpoint: str | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("modelManager")
+        self.setWindowTitle("Models")
+        self.resize(820, 600)
+        self.store, self.catalog, self.machine, self.endpoint = store, catalog, machine, endpoint
+        self.found = found or []
+        self.recommendation: Recommendation = recommend(catalog, machine)
+        self.job: BackgroundJob | None = None
+        self.installer: Any = None
+
+        self.rec_title = QLabel(self)
+        self.rec_title.setObjectName("recommendationTitle")
+        font = QFont(self.rec_title.font())
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.rec_title.setFont(font)
+        self.rec_reasons = QLabel(self)
+        self.rec_reasons.setObjectName("recommendationReasons")
+        self.rec_reasons.setWordWrap(True)
+        self.rec_reasons.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.get_recommended = QPushButton(self)
+        self.get_recommended.setObjectName("downloadRecommended")
+        self.try_demo = QPushButton("Try the demo now", self)
+        self.try_demo.setObjectName("tryDemo")
+        rec_box = QFrame(self)
+        rec_box.setObjectName("recommendationBox")
+        rec_box.setFrameShape(QFrame.Shape.StyledPanel)
+        rec_col = QVBoxLayout(rec_box)
+        rec_col.addWidget(self.rec_title)
+        rec_col.addWidget(self.rec_reasons)
+        rec_row = QHBoxLayout()
+        rec_row.addWidget(self.get_recommended)
+        rec_row.addWidget(self.try_demo)
+        rec_row.addStretch(1)
+        rec_col.addLayout(rec_row)
+
+        self.tree = QTreeWidget(self)
+        self.tree.setObjectName("modelTree")
+        self.tree.setHeaderLabels(["Model", "Variant", "Size", "Status"])
+        self.tree.setRootIsDecorated(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setColumnWidth(0, 230)
+        self.tree.setColumnWidth(1, 230)
+        self.tree.setColumnWidth(2, 80)
+
+        self.use_button = self._button("useModel", "Use")
+        self.download_button = self._button("downloadModel", "Download")
+        self.import_button = self._button("importModel", "Import folder…")
+        self.verify_button = self._button("verifyModel", "Verify")
+        self.remove_button = self._button("removeModel", "Remove")
+        buttons = QHBoxLayout()
+        for b in (self.use_button, self.download_button, self.verify_button, self.remove_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.import_button)
+
+        self.progress_box = QFrame(self)
+        self.progress_box.setObjectName("progressBox")
+        self.progress_title = QLabel(self.progress_box)
+        self.progress_bar = QProgressBar(self.progress_box)
+        self.progress_bar.setObjectName("downloadProgress")
+        self.progress_bar.setRange(0, 1000)
+        self.progress_detail = QLabel(self.progress_box)
+        self.progress_detail.setObjectName("progressDetail")
+        self.pause_button = self._button("pauseDownload", "Pause")
+        self.cancel_button = self._button("cancelDownload", "Cancel")
+        prog = QVBoxLayout(self.progress_box)
+        prog.setContentsMargins(0, 0, 0, 0)
+        prog.addWidget(self.progress_title)
+        row = QHBoxLayout()
+        row.addWidget(self.progress_bar, 1)
+        row.addWidget(self.pause_button)
+        row.addWidget(self.cancel_button)
+        prog.addLayout(row)
+        prog.addWidget(self.progress_detail)
+        self.progress_box.hide()
+
+        self.message = QLabel(self)
+        self.message.setObjectName("modelMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
+        self.disk = QLabel(self)
+        self.disk.setObjectName("diskUse")
+        close = QPushButton("Close", self)
+        close.clicked.connect(self.close)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.disk, 1)
+        bottom.addWidget(close)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(rec_box)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress_box)
+        layout.addWidget(self.message)
+        layout.addLayout(bottom)
+
+        self.tree.itemSelectionChanged.connect(self._update_buttons)
+        self.tree.itemDoubleClicked.connect(lambda *_: self.use_selected())
+        self.get_recommended.clicked.connect(self.download_recommended)
+        self.try_demo.clicked.connect(lambda: self._choose(DEMO))
+        self.use_button.clicked.connect(self.use_selected)
+        self.download_button.clicked.connect(self.download_selected)
+        self.import_button.clicked.connect(self._ask_import)
+        self.verify_button.clicked.connect(self.verify_selected)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.pause_button.clicked.connect(self.pause)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.refresh()
+
+    # --- rendering ---
+
+    def refresh(self) -> None:
+        """Rebuild the lists from the store and the catalog."""
+        rec = self.recommendation
+        installed = {m.name: m for m in self.store.installed()}
+        if rec.choice:
+            self.rec_title.setText(f"Recommended for this computer: {rec.summary()}")
+            size = rec.choice.variant.size
+            self.get_recommended.setText(f"Download {rec.choice.model.name} ({_gb(size)})")
+            self.get_recommended.setVisible(rec.choice.model.id not in installed)
+        else:
+            self.rec_title.setText(rec.summary())
+            self.get_recommended.hide()
+        self.rec_reasons.setText("\n".join(rec.reasons))
+        self.tree.clear()
+        mine = self._group("Installed")
+        demo = QTreeWidgetItem(mine, ["Demo model", "built in", "", "Ready"])
+        demo.setData(0, _ROLE, ("installed", DEMO))
+        for m in installed.values():
+            status = "Ready, verified" if m.stamp else "Not verified (import it to check)"
+            what = f"{m.stamp.model}" + (f" · {m.stamp.variant}" if m.stamp and m.stamp.variant else "") if m.stamp else ""
+            item = QTreeWidgetItem(mine, [m.name, what, _gb(m.disk_bytes), status])
+            item.setData(0, _ROLE, ("installed", m.name))
+        best = (rec.choice.model.id, rec.choice.variant.id) if rec.choice else None
+        available = self._group("Available")
+        for model in self.catalog.models:
+            for variant in model.variants:
+                fit = assess(model, variant, self.machine)
+                if model.id in installed:
+                    status = "Installed"
+                elif (model.id, variant.id) == best:
+                    status = "★ Recommended"
+                elif fit.warning():
+                    status = "Won't fit" if fit.runnable else "Not for this computer"
+                else:
+                    status = "Fits"
+                item = QTreeWidgetItem(available, [model.name, variant.label, _gb(variant.size), status])
+                item.setData(0, _ROLE, ("catalog", (model.id, variant.id)))
+                item.setToolTip(0, model.summary)
+                item.setToolTip(3, fit.warning() or "")
+                if status == "★ Recommended":
+                    bold = QFont(item.font(3))
+                    bold.setBold(True)
+                    item.setFont(3, bold)
+        if self.found:
+            elsewhere = self._group("Found on this computer")
+            for f in self.found:
+                item = QTreeWidgetItem(elsewhere, [f.model or f.path.name, f.tool, _gb(f.size), "Can be used without downloading"])
+                item.setData(0, _ROLE, ("found", f))
+                item.setToolTip(0, str(f.path))
+        self.tree.expandAll()
+        total = sum(m.disk_bytes for m in installed.values())
+        self.disk.setText(f"Installed models use {_gb(total)} in {self.store.root}")
+        self._update_buttons()
+
+    def _group(self, title: str) -> QTreeWidgetItem:
+        item = QTreeWidgetItem(self.tree, [title])
+        item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsSelectable)
+        font = QFont(item.font(0))
+        font.setBold(True)
+        item.setFont(0, font)
+        return item
+
+    def _selected(self) -> tuple[str, Any] | None:
+        items = self.tree.selectedItems()
+        return items[0].data(0, _ROLE) if items else None
+
+    def select(self, kind: str, value: Any) -> None:
+        """Select the row for an installed name, a (model, variant) pair or a found folder."""
+        for i in range(self.tree.topLevelItemCount()):
+            group = self.tree.topLevelItem(i)
+            for j in range(group.childCount()):
+                if group.child(j).data(0, _ROLE) == (kind, value):
+                    self.tree.setCurrentItem(group.child(j))
+                    return
+
+    def _update_buttons(self) -> None:
+        sel, busy = self._selected(), self.job is not None and self.job.running
+        kind = sel[0] if sel else None
+        self.use_button.setEnabled(kind == "installed" and not busy)
+        self.download_button.setEnabled(kind in ("catalog", "found") and not busy)
+        self.download_button.setText("Use without downloading" if kind == "found" else "Download")
+        user_model = kind == "installed" and sel[1] != DEMO
+        self.verify_button.setEnabled(user_model and not busy)
+        self.remove_button.setEnabled(user_model and not busy)
+        self.import_button.setEnabled(not busy)
+        self.get_recommended.setEnabled(not busy)
+
+    def _button(self, name: str, text: str) -> QPushButton:
+        button = QPushButton(text, self)
+        button.setObjectName(name)
+        return button
+
+    def show_message(self, text: str, kind: str = "info") -> None:
+        colors = {"error": "#c62828", "warning": "#a05a00", "info": ""}
+        self.message.setStyleSheet(f"color: {colors[kind]};" if colors[kind] else "")
+        self.message.setProperty("kind", kind)
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    # --- actions ---
+
+    def _choose(self, name: str) -> None:
+        self.model_chosen.emit(name)
+        self.accept()
+
+    def use_selected(self) -> None:
+        sel = self._selected()
+        if sel and sel[0] == "installed":
+            self._choose(sel[1])
+
+    def download_recommended(self) -> None:
+        if self.recommendation.choice:
+            choice = self.recommendation.choice
+            self.select("catalog", (choice.model.id, choice.variant.id))
+            self.download(choice.model.id, choice.variant.id)
+
+    def download_selected(self) -> None:
+        sel = self._selected()
+        if sel and sel[0] == "catalog":
+            self.download(*sel[1])
+        elif sel and sel[0] == "found":
+            self.use_found(sel[1])
+
+    def download(self, model_id: str, variant_id: str) -> None:
+        """Start installing a catalog variant, warning first when it will not fit."""
+        from engine.download.install import make_installer
+
+        model = self.catalog.model(model_id)
+        variant = model.variant(variant_id)
+        warning = assess(model, variant, self.machine).warning()
+        self.show_message(f"Warning: {warning}" if warning else "", "warning")
+        self.installer = make_installer(model, variant, self.store, endpoint=self.endpoint)
+        verb = "Building" if variant.source == "convert" else "Downloading"
+        self._start(lambda report: self.installer.run(report), f"{verb} {model.name}, {variant.label}",
+                    pausable=True)
+
+    def use_found(self, found) -> None:
+        from engine.reuse import use_found
+
+        self.installer = None
+        self._start(lambda report: use_found(found, self.store, progress=lambda d, t: report((d, t))),
+                    f"Checking and adding {found.model or found.path.name}", pausable=False)
+
+    def _ask_import(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import a model folder")
+        if folder:
+            self.import_folder(Path(folder))
+
+    def import_folder(self, folder: Path) -> None:
+        from engine.download.importer import import_folder
+
+        self.installer = None
+        self._start(lambda report: import_folder(folder, self.store, progress=lambda d, t: report((d, t))),
+                    f"Checking and importing {folder.name}", pausable=False)
+
+    def verify_selected(self) -> None:
+        sel = self._selected()
+        if not sel or sel[0] != "installed":
+            return
+        name = sel[1]
+        total = self.store.get(name).disk_bytes if self.store.get(name) else 0
+        self.installer, done = None, [0]
+
+        def work(report):
+            def step(n):
+                done[0] += n
+                report((done[0], total))
+            self.store.verify(name, progress=step)
+            return name
+
+        self._start(work, f"Verifying {name}", pausable=False, verb="verified")
+
+    def remove_selected(self) -> None:
+        sel = self._selected()
+        if not sel or sel[0] != "installed" or sel[1] == DEMO:
+            return
+        answer = QMessageBox.question(self, "Remove model", f"Delete the model '{sel[1]}' from this computer?")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            freed = self.store.remove(sel[1])
+        except Exception as exc:  # noqa: BLE001
+            self.show_message(user_text(exc), "error")
+            return
+        self.show_message(f"Removed '{sel[1]}' and freed {_gb(freed)}.")
+        self.refresh()
+
+    def pause(self) -> None:
+        if self.installer is not None:
+            self.installer.pause()
+
+    def cancel(self) -> None:
+        if self.installer is not None:
+            self.installer.cancel()
+
+    # --- job plumbing ---
+
+    def _start(self, work, title: str, *, pausable: bool, verb: str = "installed") -> None:
+        self.job = BackgroundJob(work, self)
+        self.job.progress.connect(self._on_progress)
+        self.job.finished.connect(lambda result: self._on_finished(result, verb))
+        self.job.failed.connect(self._on_failed)
+        self.progress_title.setText(title)
+        self.progress_bar.setValue(0)
+        self.progress_detail.setText("Starting…")
+        self.pause_button.setVisible(pausable)
+        self.cancel_button.setVisible(pausable)
+        self.progress_box.show()
+        self.job.start()
+        self._update_buttons()
+
+    def _on_progress(self, report) -> None:
+        if isinstance(report, tuple):  # (done, total) from import and verify
+            done, total = report
+            self.progress_bar.setValue(int(1000 * done / total) if total else 0)
+            self.progress_detail.setText(f"{_gb(done)} of {_gb(total)}")
+            return
+        self.progress_bar.setValue(int(report.fraction * 1000))
+        self.progress_detail.setText(report.line()[:1].upper() + report.line()[1:])
+
+    def _on_finished(self, result, verb: str) -> None:
+        self.progress_box.hide()
+        name = result.name if isinstance(result, Path) else str(result)
+        text = f"'{name}' is {verb}."
+        if verb == "installed":
+            text += " Select it and press Use, or double-click it."
+        self.show_message(text)
+        self.refresh()
+        if verb == "installed":
+            self.select("installed", name)
+
+    def _on_failed(self, error: BaseException) -> None:
+        self.progress_box.hide()
+        if isinstance(error, DownloadStopped):
+            text = ("Download cancelled; nothing was kept." if error.cancelled
+                    else "Paused. Press Download again to resume where it stopped.")
+            self.show_message(text)
+        else:
+            self.show_message(user_text(error), "error")
+        self.refresh()

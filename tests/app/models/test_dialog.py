@@ -1,0 +1,136 @@
+"""The model manager dialog, driven as a user would, against the fake hub."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from app.models.dialog import ModelManagerDialog
+from engine.catalog.load import load_catalog
+from engine.download.store import ModelStore
+from engine.models import DEMO
+from engine.recommend import Machine
+from tests.engine.download.conftest import served_model
+from tests.engine.download.fake_hub import Fault, FakeHub, HubServer
+
+PLUS = "microsoft/Phi-4-reasoning-plus-onnx"
+GPU_FOLDER = "gpu/gpu-int4-rtn-block-32"
+LAPTOP = Machine(ram_total=16_000_000_000, ram_available=12_000_000_000, providers=("cpu",))
+
+
+@pytest.fixture
+def hub():
+    fake = FakeHub()
+    fake.add_folder(PLUS, served_model(), GPU_FOLDER)
+    server = HubServer(fake)
+    server.start()
+    try:
+        yield fake
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def dialog(qtbot, ponder_home, hub):
+    ponder_home.ensure()
+    d = ModelManagerDialog(ModelStore(ponder_home), load_catalog(), LAPTOP, endpoint=hub.url)
+    qtbot.addWidget(d)
+    d.show()
+    return d
+
+
+def _status_of(dialog, model_name, variant_label):
+    tree = dialog.tree
+    for i in range(tree.topLevelItemCount()):
+        group = tree.topLevelItem(i)
+        for j in range(group.childCount()):
+            item = group.child(j)
+            if item.text(0) == model_name and item.text(1) == variant_label:
+                return item
+    return None
+
+
+def test_shows_the_recommendation_with_reasons_and_a_badge(dialog):
+    assert dialog.objectName() == "modelManager"
+    assert dialog.rec_title.text() == "Recommended for this computer: Phi-4-mini-reasoning, CPU int4 (built on this computer)"
+    assert "needs about" in dialog.rec_reasons.text() and "GB" in dialog.rec_reasons.text()
+    assert _status_of(dialog, "Phi-4-mini-reasoning", "CPU int4 (built on this computer)").text(3) == "★ Recommended"
+    gpu = _status_of(dialog, "Phi-4-reasoning", "GPU int4")
+    assert gpu.text(3) == "Not for this computer" and "NVIDIA" in gpu.toolTip(3)
+
+
+@pytest.mark.slow
+def test_download_shows_progress_then_the_model_is_installed_and_usable(dialog, qtbot, hub):
+    hub.faults[f"{GPU_FOLDER}/model.onnx.data"] = Fault(delay_s=0.01)
+    dialog.select("catalog", ("phi-4-reasoning-plus", "gpu-int4"))
+    dialog.download_button.click()
+    assert "Warning:" in dialog.message.text() and "GPU" in dialog.message.text()  # a pick that won't run here
+    assert dialog.progress_box.isVisible() and not dialog.download_button.isEnabled()
+    qtbot.waitUntil(lambda: dialog.progress_bar.value() > 0, timeout=30_000)
+    qtbot.waitUntil(lambda: not dialog.progress_box.isVisible(), timeout=60_000)
+    assert "is installed" in dialog.message.text()
+    item = _status_of(dialog, "phi-4-reasoning-plus", "phi-4-reasoning-plus · gpu-int4")
+    assert item is not None and item.text(3) == "Ready, verified"
+    with qtbot.waitSignal(dialog.model_chosen) as chosen:
+        dialog.use_button.click()
+    assert chosen.args == ["phi-4-reasoning-plus"]
+
+
+def test_cancel_stops_the_download_and_keeps_nothing(dialog, qtbot, hub):
+    hub.faults[f"{GPU_FOLDER}/model.onnx.data"] = Fault(delay_s=0.1)
+    dialog.download("phi-4-reasoning-plus", "gpu-int4")
+    qtbot.waitUntil(lambda: "downloading" in dialog.progress_detail.text().lower(), timeout=30_000)
+    dialog.cancel_button.click()
+    qtbot.waitUntil(lambda: not dialog.progress_box.isVisible(), timeout=30_000)
+    assert dialog.message.text() == "Download cancelled; nothing was kept."
+    assert dialog.store.get("phi-4-reasoning-plus") is None
+
+
+@pytest.mark.slow
+def test_pause_then_download_again_resumes(dialog, qtbot, hub):
+    hub.faults[f"{GPU_FOLDER}/model.onnx.data"] = Fault(delay_s=0.05)
+    dialog.download("phi-4-reasoning-plus", "gpu-int4")
+    qtbot.waitUntil(lambda: "downloading" in dialog.progress_detail.text().lower(), timeout=30_000)
+    dialog.pause_button.click()
+    qtbot.waitUntil(lambda: not dialog.progress_box.isVisible(), timeout=30_000)
+    assert "Paused" in dialog.message.text()
+    hub.faults.clear()
+    dialog.download("phi-4-reasoning-plus", "gpu-int4")
+    qtbot.waitUntil(lambda: "is installed" in dialog.message.text(), timeout=60_000)
+
+
+def test_a_server_error_is_shown_with_a_next_step(dialog, qtbot, hub):
+    hub.faults[f"{GPU_FOLDER}/genai_config.json"] = Fault(missing=True)
+    dialog.download("phi-4-reasoning-plus", "gpu-int4")
+    qtbot.waitUntil(lambda: dialog.message.property("kind") == "error", timeout=30_000)
+    assert "not found" in dialog.message.text() and "import" in dialog.message.text()
+    assert dialog.download_button.isEnabled() or dialog.tree.selectedItems() == []
+
+
+def test_import_then_remove(dialog, qtbot, tmp_path, monkeypatch):
+    src = tmp_path / "stick" / "my-phi"
+    shutil.copytree(served_model(), src)
+    dialog.import_folder(src)
+    qtbot.waitUntil(lambda: "is installed" in dialog.message.text(), timeout=30_000)
+    assert dialog.store.get("my-phi") is not None
+    assert "Installed models use" in dialog.disk.text()
+    dialog.select("installed", "my-phi")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    dialog.remove_button.click()
+    assert "Removed 'my-phi'" in dialog.message.text()
+    assert dialog.store.get("my-phi") is None
+
+
+def test_importing_a_bad_folder_explains_why(dialog, qtbot, tmp_path):
+    (tmp_path / "junk").mkdir()
+    dialog.import_folder(tmp_path / "junk")
+    qtbot.waitUntil(lambda: dialog.message.property("kind") == "error", timeout=30_000)
+    assert "genai_config.json" in dialog.message.text()
+
+
+def test_try_the_demo_picks_the_demo(dialog, qtbot):
+    with qtbot.waitSignal(dialog.model_chosen) as chosen:
+        dialog.try_demo.click()
+    assert chosen.args == [DEMO]
