@@ -70,7 +70,10 @@ class PonderApp:
         self.window.status.model_loading("the demo model" if spec == DEMO else spec)
         self.window.model_banner.hide()
         try:
-            result = await self.assistant.load(ModelChoice(spec=spec, provider=provider))
+            from engine.catalog.setup import setup_for_spec  # the catalog's chat format (ChatML etc.)
+
+            fmt = setup_for_spec(spec, self.paths).chat_format
+            result = await self.assistant.load(ModelChoice(spec=spec, provider=provider, chat_format=fmt))
         except PonderError as exc:
             self._load_failed(exc)
             return
@@ -184,6 +187,10 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
     from app.history.panel import attach_history
 
     attach_history(window, controller, paths)
+    # The model manager (app/models): File → Models…
+    from app.models.menu import attach_model_manager
+
+    attach_model_manager(app)
     return app
 
 
