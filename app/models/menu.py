@@ -8,7 +8,15 @@ from app.errors import user_text
 
 
 def attach_model_manager(app) -> None:
-    """Add the menu entry; the dialog is built when opened (it probes the hardware then)."""
+    """Add the menu entry (the dialog is built when opened, probing the hardware then), and clean
+    up what a crash may have left in the model store: the trash and orphaned partial downloads."""
+    from engine.download.store import ModelStore
+
+    if app.paths.models.is_dir():
+        try:
+            ModelStore(app.paths).cleanup()
+        except OSError:
+            pass  # a read-only or vanished store is reported when the manager opens
     action = app.window.add_action("File", "&Models…", QKeySequence("Ctrl+M"), lambda: open_model_manager(app))
     action.setObjectName("modelManagerAction")
 

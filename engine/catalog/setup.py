@@ -50,8 +50,9 @@ def setup_for_folder(folder: Path, catalog: Catalog) -> ModelSetup:
 def setup_for_spec(spec: str, paths, catalog: Catalog | None = None) -> ModelSetup:
     """ModelSetup for what the user typed (demo, installed name or folder); defaults on any doubt.
 
-    Never raises: a broken catalog must not stop a model from loading with default settings;
-    the load itself reports a bad folder.
+    A broken catalog does not stop a model from loading (defaults apply), and a bad folder is
+    reported by the load itself. An installed model whose files changed since they were verified
+    raises ModelDamagedError here, before onnxruntime-genai ever opens it.
     """
     from engine.catalog.load import load_catalog
     from engine.models import DEMO
@@ -65,6 +66,9 @@ def setup_for_spec(spec: str, paths, catalog: Catalog | None = None) -> ModelSet
         folder = demo_model_dir()
     elif paths is not None and "/" not in spec and "\\" not in spec and (paths.models / spec).is_dir():
         folder = paths.models / spec
+        from engine.download.integrity import quick_verify
+
+        quick_verify(folder)
     else:
         folder = Path(spec).expanduser()
     return setup_for_folder(folder, catalog) if folder.is_dir() else ModelSetup()

@@ -43,8 +43,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, paths: Paths) -> int:
     spec = args.model or default_model(paths)
-    setup = setup_for_spec(spec, paths)  # the catalog's chat format and sampling for this model
     try:
+        setup = setup_for_spec(spec, paths)  # the catalog's chat format and sampling; integrity
         budget = ThinkingBudget.parse(args.thinking_budget)
         request = ask(
             args.question.strip() or _empty(),

@@ -71,3 +71,18 @@ class InstallError(DownloadError):
     """The model cannot be installed, removed or imported (name clash, bad folder)."""
 
     exit_code = 3
+
+
+class ModelDamagedError(DownloadError):
+    """An installed model's files changed since they were verified; it is not loaded."""
+
+    exit_code = 3
+
+    def __init__(self, name: str, file: str, reason: str) -> None:
+        super().__init__(f"{name}: {file}: {reason}")
+        self.name, self.file, self.reason = name, file, reason
+
+    def user_message(self) -> str:
+        return (f"The installed model '{self.name}' is damaged ({self.file}: {self.reason}), so it was "
+                f"not loaded. Download or import it again (ponder models remove {self.name}, then "
+                "ponder models download …), or open File → Models….")

@@ -166,3 +166,27 @@ def check_files(folder: Path, entries: list[ManifestEntry], *, full: bool,
         actual = sha256_file(path, progress, cancelled)
         if actual != entry.sha256:
             raise IntegrityError(entry.path, f"sha256 {actual[:12]}…, expected {entry.sha256[:12]}…")
+
+
+def quick_verify(folder: Path) -> None:
+    """Before loading an installed model: exact file set, sizes, and the stat stamp; a file whose
+    stamp changed is re-hashed (and the stamp refreshed when it still matches).
+
+    Folders without installed.json (the demo, a folder path) are not checked here. Raises
+    ModelDamagedError naming the file.
+    """
+    from engine.download.errors import ModelDamagedError
+
+    stamp = read_stamp(folder)
+    if stamp is None:
+        return
+    try:
+        check_files(folder, stamp.files, full=False, stat=stamp.stat)
+    except IntegrityError as exc:
+        raise ModelDamagedError(folder.name, exc.file, exc.reason) from None
+    current = {f.path: stat_stamp(folder / f.path) for f in stamp.files}
+    if current != stamp.stat:
+        try:
+            write_stamp(folder, stamp)  # re-hashed and still good: remember the new stamp
+        except OSError:
+            pass  # read-only store: the check simply repeats next time

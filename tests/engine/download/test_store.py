@@ -95,3 +95,30 @@ def test_an_installed_model_resolves_by_name(store, installed, ponder_home):
     assert resolve_model("m", ponder_home).path == installed.resolve()
     stamp = json.loads((installed / "installed.json").read_text())
     assert stamp["source"] == "import"
+
+
+def test_a_damaged_installed_model_is_refused_before_loading(store, installed, ponder_home, capsys):
+    from app.cli import main
+    from engine.catalog.setup import setup_for_spec
+    from engine.download.errors import ModelDamagedError
+
+    data = bytearray((installed / "model.onnx.data").read_bytes())
+    data[-5] ^= 1
+    (installed / "model.onnx.data").write_bytes(bytes(data))
+    with pytest.raises(ModelDamagedError) as info:
+        setup_for_spec("m", ponder_home)
+    assert info.value.file == "model.onnx.data"
+    assert main(["ask", "--model", "m", "What is 2 plus 3?"]) == 3
+    err = capsys.readouterr().err
+    assert "damaged" in err and "model.onnx.data" in err and "Traceback" not in err
+
+
+def test_a_touched_but_intact_file_is_rehashed_once_and_accepted(store, installed, ponder_home):
+    from engine.catalog.setup import setup_for_spec
+    from engine.download.integrity import read_stamp
+
+    target = installed / "tokenizer.json"
+    os.utime(target, ns=(1, 1))
+    before = read_stamp(installed).stat["tokenizer.json"]
+    setup_for_spec("m", ponder_home)  # re-hashes, passes, refreshes the stamp
+    assert read_stamp(installed).stat["tokenizer.json"] != before
