@@ -173,6 +173,13 @@ class QuickController(QObject):
         window.close()
 
     def close(self) -> None:
+        """Close every quick window and stop their work (quit)."""
+        popup = getattr(self, "popup", None)
+        if popup is not None:
+            try:
+                popup.close()
+            except RuntimeError:
+                pass  # already deleted
         for window in list(self.windows):
             window.close()
         for task in list(self._tasks):
