@@ -60,6 +60,8 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
             return _open_window(args, paths)
         text = capture_text(args.source)
         action = action_by_key(args.action)
+        # Empty text or a missing question is reported before a model is looked for.
+        build_prompt(action, text, markers=(), question=args.question, language=args.language)
         spec = args.model or default_model(paths)
         folder = resolve_model(spec, paths)
         prompt = build_prompt(action, text, markers=markers_for(folder.path), question=args.question,
