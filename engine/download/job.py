@@ -90,10 +90,16 @@ class DownloadRequest:
 
     @classmethod
     def for_variant(cls, model: CatalogModel, variant: Variant, name: str | None = None) -> DownloadRequest:
-        """A request for a prebuilt ONNX variant from the catalog."""
+        """A request for a prebuilt ONNX variant from the catalog.
+
+        An unverified file list is only an estimate: the folder's listing on the hub at the pinned
+        commit decides which files are fetched, so a stale list cannot block a download.
+        """
+        trusted = variant.size_verified or any(f.sha256 for f in variant.files)
         return cls(name=name or model.id, model=model.id, variant=variant.id, repo=variant.repo,
-                   subfolder=variant.subfolder, revision=variant.revision, files=variant.files,
-                   strict_sizes=variant.size_verified, estimated_size=variant.size)
+                   subfolder=variant.subfolder, revision=variant.revision,
+                   files=variant.files if trusted else (), strict_sizes=variant.size_verified,
+                   estimated_size=variant.size)
 
     def job(self, endpoint: str | None) -> dict:
         return {

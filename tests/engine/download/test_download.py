@@ -213,3 +213,12 @@ def test_stamp_records_every_file_hash(hub, store):
     stamp = read_stamp(store.root / "demo-dl")
     served = {p.relative_to(served_model()).as_posix() for p in served_model().rglob("*") if p.is_file()}
     assert {f.path for f in stamp.files} == served
+
+
+def test_an_unverified_catalog_file_list_does_not_block_the_download(hub, store):
+    from engine.catalog.load import load_catalog
+
+    model = load_catalog().model("phi-4-mini-reasoning")
+    variant = model.variant("gpu-int4")  # its file list is copied from Phi-4-mini-instruct, unverified
+    req = DownloadRequest.for_variant(model, variant, "mini")
+    assert req.files == () and req.estimated_size == variant.size
