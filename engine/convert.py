@@ -99,11 +99,15 @@ class Conversion:
                                   f"{', '.join(TARGETS)}.")
         self.request, self.store, self._command = request, store, command
         self._stop = threading.Event()
+        self._cancelled = True
         self._proc: subprocess.Popen[str] | None = None
         self._lock = threading.Lock()
 
-    def cancel(self) -> None:
+    def cancel(self, cancelled: bool = True) -> None:
+        """Stop the builder. A stopped build starts over next time (the builder cannot resume
+        mid-way); the downloaded checkpoint is kept unless the whole install is cancelled."""
         with self._lock:
+            self._cancelled = cancelled
             self._stop.set()
             if self._proc is not None and self._proc.poll() is None:
                 self._proc.kill()
@@ -141,7 +145,7 @@ class Conversion:
                    HF_HUB_DISABLE_TELEMETRY="1", PYTHONUNBUFFERED="1", TQDM_DISABLE="1")
         with self._lock:
             if self._stop.is_set():
-                raise DownloadStopped(cancelled=True)
+                raise DownloadStopped(cancelled=self._cancelled)
             command = (builder_command(self.request, out, cache) if self._command is None
                        else [*self._command, str(self.request.source), str(out)])
             self._proc = subprocess.Popen(
@@ -159,7 +163,7 @@ class Conversion:
                     last = update.fraction
                     on_progress(update)
         if self._stop.is_set():
-            raise DownloadStopped(cancelled=True)
+            raise DownloadStopped(cancelled=self._cancelled)
         if proc.returncode != 0:
             raise ConversionFailedError(tail[-300:] or f"exit code {proc.returncode}")
 

@@ -40,7 +40,7 @@ class ConvertInstall:
         self._stopped = True
         self._download.pause()
         if self._conversion:
-            self._conversion.cancel()
+            self._conversion.cancel(cancelled=False)
 
     def cancel(self) -> None:
         self._stopped = True
