@@ -1,0 +1,1 @@
+"""Reproducible benchmarks (run as `python -m bench.<name>`; never run as tests)."""
