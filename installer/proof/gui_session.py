@@ -20,6 +20,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 QUESTION = "What is 2 plus 3?"
+SAMPLE_TEXT = (
+    "Ponder is a desktop assistant that runs a reasoning model on the user's own computer. It "
+    "shows the model's thinking while it works, summarises documents, and never sends anything "
+    "over the network unless the user asks it to download a model."
+)
 STEP_TIMEOUT_S = 120.0
 
 
@@ -78,11 +83,45 @@ async def step_chat(s: Session) -> str:
 
 
 async def step_quick_action(s: Session) -> str:
-    raise Missing("the quick-action window is not wired into app.main yet")
+    try:
+        from app.quick.controller import QuickController
+    except ImportError as exc:
+        raise Missing(f"no quick-action window in this build ({exc})") from None
+    from app.markdown.render import MarkdownRenderer
+
+    folder = s.app.controller.model.folder.path
+
+    async def model_ready():
+        return folder
+
+    quick = QuickController(s.app.assistant, model_ready=model_ready,
+                            renderer=lambda: MarkdownRenderer(s.app.theme.markdown))
+    popup = quick.show_popup(SAMPLE_TEXT, "clipboard")  # as after the hotkey, on copied text
+    popup.buttons["explain"].click()
+    await wait_until(lambda: quick.windows, "the result window to open")
+    window = quick.windows[-1]
+    await wait_until(lambda: not window.reply.live, "the quick action to finish")
+    if window.reply.error or not (window.reply.answer or window.reply.thinking):
+        raise RuntimeError(f"no result: {window.reply.error or window.status.text()}")
+    quick.close()
+    return f"Explain on copied text -> {len(window.reply.answer)} characters"
 
 
 async def step_summary(s: Session) -> str:
-    raise Missing("the summary window is not wired into app.main yet")
+    actions = getattr(s.app, "summary_actions", None)
+    if actions is None:
+        raise Missing("no summary window in this build (app.summary_actions is missing)")
+    sample = s.paths.cache / "proof-sample.txt"
+    sample.parent.mkdir(parents=True, exist_ok=True)
+    sample.write_text(SAMPLE_TEXT, encoding="utf-8")
+    view = actions.open([sample])  # what dropping the file on the window does
+    finished = asyncio.Event()
+    view.finished.connect(finished.set)
+    await asyncio.wait_for(finished.wait(), STEP_TIMEOUT_S)
+    if not view.markdown.strip():
+        raise RuntimeError(f"no summary: {view.status.text()}")
+    view.close()
+    return f"summary window: {view.status.text()}"
 
 
 async def step_idle(s: Session) -> str:
