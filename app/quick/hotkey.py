@@ -122,10 +122,19 @@ class X11Hotkey(QObject):
         dpy = self._display
         if dpy is None:
             return
+        from Xlib import error
+
         fire = False
-        while dpy.pending_events():
-            if dpy.next_event().type == X.KeyPress:
-                fire = True
+        try:
+            while dpy.pending_events():
+                if dpy.next_event().type == X.KeyPress:
+                    fire = True
+        except (error.ConnectionClosedError, OSError):
+            # The X server went away (logout): drop the grab quietly.
+            if self._notifier is not None:
+                self._notifier.setEnabled(False)
+            self._notifier, self._display, self._grabs = None, None, []
+            return
         if fire:
             self.activated.emit()
 
