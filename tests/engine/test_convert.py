@@ -76,3 +76,30 @@ def test_missing_tools_are_named_with_the_fix(store, monkeypatch):
     with pytest.raises(ConversionUnavailableError) as info:
         Conversion(ConvertRequest("m", checkpoint()), store).run()
     assert "pip install" in info.value.user_message()
+
+
+@pytest.mark.slow
+def test_cpu_only_path_downloads_the_checkpoint_then_builds_it(store, ponder_home):
+    """Phi-4-mini-reasoning has no CPU build: its checkpoint is fetched (fake hub) and built here."""
+    from engine.catalog.load import load_catalog
+    from engine.catalog.setup import setup_for_spec
+    from engine.download.install import make_installer
+    from tests.engine.download.fake_hub import FakeHub, HubServer
+
+    fake = FakeHub()
+    fake.add_folder("microsoft/Phi-4-mini-reasoning", checkpoint())
+    server = HubServer(fake)
+    server.start()
+    try:
+        catalog = load_catalog()
+        model = catalog.model("phi-4-mini-reasoning")
+        phases = []
+        path = make_installer(model, model.variant("cpu-int4"), store, endpoint=fake.url).run(
+            lambda p: phases.append(p.phase.value))
+    finally:
+        server.close()
+    assert {"downloading", "verifying", "building"} <= set(phases)
+    assert path == store.root / "phi-4-mini-reasoning"
+    assert read_stamp(path).variant == "cpu-int4"
+    assert setup_for_spec("phi-4-mini-reasoning", ponder_home).catalog_id == "phi-4-mini-reasoning"
+    assert not any((store.root / ".staging").iterdir())
