@@ -12,6 +12,7 @@ import logging
 import sys
 from dataclasses import dataclass, field
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import texts
@@ -27,7 +28,7 @@ from app.theme import Theme, apply_theme, pick_theme, system_is_dark
 from engine.assistant import Assistant
 from engine.errors import PonderError
 from engine.models import DEMO, default_model
-from engine.paths import Paths, demo_model_dir
+from engine.paths import Paths, demo_model_dir, resources_dir
 from engine.service import InferenceService, LoadResult, ModelChoice
 from engine.settings import Settings, SettingsStore
 
@@ -215,6 +216,7 @@ def run_window(args: argparse.Namespace, paths: Paths) -> int:
     qapp.setApplicationName("Ponder")
     qapp.setApplicationDisplayName("Ponder")
     qapp.setDesktopFileName("ponder")
+    qapp.setWindowIcon(QIcon(str(resources_dir() / "icons" / "ponder.svg")))
     qapp.setQuitOnLastWindowClosed(False)  # the window's closing ends run(); a tray may keep it alive
     install_excepthook()
     paths.ensure()

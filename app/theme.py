@@ -69,6 +69,7 @@ def pick_theme(setting: str, system_is_dark: bool) -> Theme:
 def stylesheet(theme: Theme, font_size: int) -> str:
     """The application stylesheet with the theme's colours filled in."""
     text = (resources_dir() / "styles" / "ponder.qss").read_text(encoding="utf-8")
+    text = text.replace("@icons", (resources_dir() / "icons").as_posix())
     # Longest names first so @surface_alt is not read as @surface + "_alt".
     for name, value in sorted(theme.tokens().items(), key=lambda kv: -len(kv[0])):
         text = text.replace(f"@{name}", value)

@@ -51,6 +51,7 @@ class ChatController:
         self._task: asyncio.Task[None] | None = None
         self._turn: ChatTurn | None = None
         self._stopping = False
+        self._answer_now = False  # asked before the engine turn existed
         self._running = False
 
     # --- model state (set by whoever loads the model) ---
@@ -122,9 +123,11 @@ class ChatController:
         if last is None:
             return False
         if self.busy:
-            if self._turn is None or not last.reply.thinking_live:
+            if not last.reply.thinking_live:
                 return False
-            self._turn.answer_now()
+            self._answer_now = True
+            if self._turn is not None:
+                self._turn.answer_now()
             return True
         if not last.reply.needs_answer:
             return False
@@ -155,7 +158,7 @@ class ChatController:
     def _start(self, exchange: Exchange, *, resume: str | None = None, close: bool = False) -> None:
         if resume is None:
             exchange.reply.start()
-        self._stopping = False
+        self._stopping = self._answer_now = False
         self._running = True
         self._notify("exchange_updated", exchange)
         self._task = asyncio.ensure_future(self._run(exchange, resume, close))
@@ -187,6 +190,8 @@ class ChatController:
         self._turn = turn
         if self._stopping:
             turn.cancel()
+        if self._answer_now:
+            turn.answer_now()
         async for batch in turn:
             for event in batch:
                 if isinstance(event, Failed) and self._shrink(exchange, event.error):

@@ -81,7 +81,9 @@ class UserMessage(QFrame):
         shown = exchange.question
         if len(shown) > MAX_SHOWN_QUESTION:
             shown = shown[:MAX_SHOWN_QUESTION] + "…"
-        self.text.setText(shown)
+        if shown != self.text.text():
+            self.text.setText(shown)
+            self._fit_bubble()
         self.text.setVisible(bool(shown))
         att = exchange.attachment
         self.attachment.setVisible(att is not None)
@@ -89,6 +91,19 @@ class UserMessage(QFrame):
             self.attachment.setText(f"📄 {att.name} · {att.size_label}")
             self.attachment.setToolTip(att.notice() or "Sent in full")
         self.edit_button.setVisible(editable)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit_bubble()
+
+    def _fit_bubble(self) -> None:
+        """As wide as the longest line, up to 78% of the column (QLabel alone wraps too early)."""
+        available = max(120, int(self.width() * 0.78))
+        metrics = self.text.fontMetrics()
+        lines = self.text.text().splitlines()[:200] or [""]
+        longest = max(metrics.horizontalAdvance(line[:2000]) for line in lines)
+        self.bubble.setMaximumWidth(available)
+        self.text.setMinimumWidth(min(longest + 6, available - 26))
 
 
 class AssistantMessage(QFrame):

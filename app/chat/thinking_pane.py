@@ -9,7 +9,7 @@ shows the newest lines scrolling by; when the answer starts it collapses to "Tho
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFontMetrics, QMouseEvent, QTextCursor
+from PySide6.QtGui import QFont, QFontMetrics, QMouseEvent, QTextCursor, QTextLayout
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -71,7 +71,6 @@ class ThinkingPane(QFrame):
         super().__init__(parent)
         self.setObjectName("thinkingPane")
         self._expanded = expanded
-        self._user_opened = False
         self._reply: Reply | None = None
         self._shown = ""
 
@@ -104,6 +103,14 @@ class ThinkingPane(QFrame):
         self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.text.document().documentLayout().documentSizeChanged.connect(lambda _: self._fit_height())
 
+        self.preview = QLabel(self)
+        self.preview.setObjectName("thinkingPreview")
+        self.preview.setWordWrap(True)
+        self.preview.setTextFormat(Qt.TextFormat.PlainText)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
+        self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.preview.setAccessibleName("Newest thinking")
+
         self.notice = QFrame(self)
         self.notice.setObjectName("thinkingNotice")
         self.notice_label = QLabel(self.notice)
@@ -127,6 +134,7 @@ class ThinkingPane(QFrame):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.header)
+        layout.addWidget(self.preview)
         layout.addWidget(self.text)
         layout.addWidget(self.notice)
 
@@ -145,7 +153,6 @@ class ThinkingPane(QFrame):
         """Open or close the pane (as a click does)."""
         if expanded != self._expanded:
             self._expanded = expanded
-            self._user_opened = expanded
             self._layout_mode()
             self.expanded_changed.emit(expanded)
 
@@ -158,7 +165,7 @@ class ThinkingPane(QFrame):
                 self._clock.start()
         else:
             self._clock.stop()
-        self.live_answer_now.setVisible(reply.phase is Phase.THINKING)
+        self.live_answer_now.setVisible(reply.thinking_live)
         note = reply.finish_note() if reply.resumable else ""
         self.notice_label.setText(note)
         self.notice.setVisible(bool(note))
@@ -175,6 +182,7 @@ class ThinkingPane(QFrame):
     def _sync_text(self, thinking: str) -> None:
         if thinking == self._shown:
             return
+        self._update_preview()
         bar = self.text.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 4
         if self._shown and thinking.startswith(self._shown):
@@ -184,8 +192,18 @@ class ThinkingPane(QFrame):
         else:
             self.text.setPlainText(thinking)
         self._shown = thinking
-        if at_bottom or self._previewing():
+        if at_bottom:
             bar.setValue(bar.maximum())
+
+    def _update_preview(self) -> None:
+        width = self.preview.width() - 24  # the stylesheet's horizontal padding
+        lines = last_lines(_tail(self._shown), self.preview.font(), max(80, width), PREVIEW_LINES)
+        self.preview.setText("\n".join(lines))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if self.preview.isVisible():
+            self._update_preview()
 
     def _previewing(self) -> bool:
         return self._reply is not None and self._reply.thinking_live and not self._expanded
@@ -198,26 +216,40 @@ class ThinkingPane(QFrame):
         reply = self._reply
         has_text = bool(self._shown.strip())
         preview = self._previewing() and has_text
-        self.text.setVisible((self._expanded and has_text) or preview)
-        self.text.setProperty("preview", preview)
-        self.text.style().unpolish(self.text)
-        self.text.style().polish(self.text)
-        policy = Qt.ScrollBarPolicy.ScrollBarAlwaysOff if preview else Qt.ScrollBarPolicy.ScrollBarAsNeeded
-        self.text.setVerticalScrollBarPolicy(policy)
+        self.text.setVisible(self._expanded and has_text)
+        self.preview.setVisible(preview)
+        if preview:
+            self._update_preview()
+        self.preview.setFixedHeight(QFontMetrics(self.preview.font()).lineSpacing() * PREVIEW_LINES + 8)
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if self._expanded else Qt.ArrowType.RightArrow)
         self.toggle.setIconSize(QSize(10, 10))
         self.setProperty("live", bool(reply and reply.thinking_live))
         self._fit_height()
-        if preview:
-            bar = self.text.verticalScrollBar()
-            bar.setValue(bar.maximum())
 
     def _fit_height(self) -> None:
         metrics = QFontMetrics(self.text.font())
-        margins = int(self.text.document().documentMargin() * 2) + 4
-        if self._previewing():
-            height = metrics.lineSpacing() * PREVIEW_LINES + margins
-        else:
-            doc_height = self.text.document().size().height() * metrics.lineSpacing()
-            height = min(int(doc_height) + margins, MAX_OPEN_HEIGHT)
+        margins = int(self.text.document().documentMargin() * 2) + 6
+        doc_height = self.text.document().size().height() * metrics.lineSpacing()
+        height = min(int(doc_height) + margins, MAX_OPEN_HEIGHT)
         self.text.setFixedHeight(max(height, metrics.lineSpacing() + margins))
+
+
+def last_lines(text: str, font: QFont, width: int, count: int) -> list[str]:
+    """The last `count` lines of text as it wraps at `width` pixels."""
+    lines: list[str] = []
+    for paragraph in text.splitlines()[-count:]:
+        layout = QTextLayout(paragraph, font)
+        layout.beginLayout()
+        while (line := layout.createLine()).isValid():
+            line.setLineWidth(width)
+            lines.append(paragraph[line.textStart(): line.textStart() + line.textLength()].rstrip())
+        layout.endLayout()
+    return lines[-count:]
+
+
+def _tail(text: str, chars: int = 600) -> str:
+    """The end of the thinking, from a line start, without blank lines (the preview's text)."""
+    tail = text[-chars:]
+    if len(text) > chars and "\n" in tail:
+        tail = tail.split("\n", 1)[1]
+    return "\n".join(line for line in tail.splitlines() if line.strip())

@@ -66,14 +66,16 @@ def _unbox(tex: str) -> str:
 
 def draw(tex: str, *, display: bool, color: str, point_size: float, scale: float) -> MathImage | None:
     """Draw one formula; None when mathtext cannot parse it."""
+    from matplotlib import rc_context
     from matplotlib.font_manager import FontProperties
     from matplotlib.mathtext import math_to_image
 
-    size = point_size * (1.2 if display else 1.0)
+    size = point_size * (1.35 if display else 1.05)
     buffer = io.BytesIO()
     try:
-        math_to_image(f"${tex}$", buffer, prop=FontProperties(size=size), dpi=96 * scale,
-                      format="png", color=color)
+        with rc_context({"savefig.transparent": True, "mathtext.fontset": "dejavusans"}):
+            math_to_image(f"${tex}$", buffer, prop=FontProperties(size=size), dpi=96 * scale,
+                          format="png", color=color)
     except Exception as exc:  # noqa: BLE001 - mathtext raises ValueError and friends
         log.debug("cannot draw %r: %s", tex, exc)
         return None

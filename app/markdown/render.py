@@ -106,12 +106,11 @@ class MarkdownRenderer:
         label = html.escape(lang or "code")
         return (
             f'<table width="100%" cellspacing="0" cellpadding="6" '
-            f'style="margin-top:6px; margin-bottom:8px; border: 1px solid {c.border}; '
-            f'background-color:{c.code_bg};">'
-            f'<tr><td style="background-color:{c.header_bg}; color:{c.muted};">{label}</td>'
-            f'<td align="right" style="background-color:{c.header_bg};">'
+            f'style="margin-top:6px; margin-bottom:8px; background-color:{c.code_bg};">'
+            f'<tr><td style="border: none; background-color:{c.header_bg}; color:{c.muted};">{label}</td>'
+            f'<td align="right" style="border: none; background-color:{c.header_bg};">'
             f'<a href="{COPY_SCHEME}:{n}" style="color:{c.link}; text-decoration:none;">Copy</a></td></tr>'
-            f'<tr><td colspan="2"><pre style="white-space: pre-wrap; margin:0;">'
+            f'<tr><td colspan="2" style="border: none;"><pre style="white-space: pre-wrap; margin:0;">'
             f"{highlight(code, lang, c.pygments_style)}</pre></td></tr></table>"
         )
 

@@ -1,0 +1,79 @@
+"""Fixtures for the window's tests: a qasync loop of our own, and the real app on the demo model.
+
+pytest-qt has no asyncio integration, so `qloop` installs a qasync QEventLoop marked as already
+running: every qtbot.waitUntil/waitSignal spins Qt, and with it the asyncio tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+from engine.paths import demo_model_dir
+
+
+@pytest.fixture
+def qloop(qapp):
+    """A running qasync loop for the test; loop errors fail the test."""
+    import qasync
+
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    errors: list[dict] = []
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    yield loop
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        from pytestqt.qtbot import QtBot
+
+        QtBot(qapp).waitUntil(lambda: all(t.done() for t in pending), timeout=10_000)
+    try:
+        qapp.aboutToQuit.disconnect(loop._after_run_forever)
+    except (RuntimeError, TypeError):
+        pass
+    loop._after_run_forever()
+    loop.stop()
+    asyncio.events._set_running_loop(None)
+    loop.close()
+    asyncio.set_event_loop(None)
+    assert not errors, errors
+
+
+def demo_spec() -> str | None:
+    """The demo model ('demo'), or PONDER_TEST_MODEL while the demo is not committed."""
+    if (demo_model_dir() / "genai_config.json").is_file():
+        return "demo"
+    override = os.environ.get("PONDER_TEST_MODEL")
+    if override and (Path(override) / "genai_config.json").is_file():
+        return override
+    return None
+
+
+requires_demo = pytest.mark.skipif(demo_spec() is None, reason="the demo model is not in resources/models/demo yet")
+
+
+@pytest.fixture
+def ponder(qtbot, qloop, ponder_home):
+    """The real window on the real demo model, shown and loaded."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.main import build_app
+
+    spec = demo_spec()
+    if spec is None:
+        pytest.skip("the demo model is not in resources/models/demo yet")
+    app = build_app(QApplication.instance(), ponder_home, model=spec)
+    # The demo model is reliable only near-greedy (its README); the window samples by default.
+    app.settings.set("temperature", 0.05)
+    qtbot.addWidget(app.window)
+    app.show()
+    app.start_loading()
+    qtbot.waitUntil(lambda: app.controller.model is not None, timeout=60_000)
+    yield app
+    app.controller.stop()
+    qtbot.waitUntil(lambda: not app.controller.busy, timeout=30_000)
+    app.shutdown()

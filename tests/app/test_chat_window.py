@@ -1,0 +1,221 @@
+"""The real chat window on the real demo model, driven as a user would: keys and clicks."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit, QPushButton, QTextBrowser
+
+from app.chat.conversation import Phase
+from engine.events import FinishReason
+from tests.app.conftest import requires_demo
+
+pytestmark = requires_demo
+
+TURN_TIMEOUT_MS = 60_000
+
+
+def _input(app) -> QPlainTextEdit:
+    return app.window.findChild(QPlainTextEdit, "chatInput")
+
+
+def _button(parent, name: str) -> QPushButton:
+    return parent.findChild(QPushButton, name)
+
+
+def _ask(qtbot, app, text: str) -> None:
+    box = _input(app)
+    qtbot.keyClicks(box, text)
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+
+
+def _last_widget(app):
+    return app.window.chat.messages.widgets[-1]
+
+
+def _reply(app):
+    return app.controller.conversation.last.reply
+
+
+def _wait_done(qtbot, app) -> None:
+    qtbot.waitUntil(lambda: not app.controller.busy and not _reply(app).live, timeout=TURN_TIMEOUT_MS)
+
+
+def _answer_text(app) -> str:
+    return _last_widget(app).findChild(QTextBrowser, "answerView").toPlainText()
+
+
+def test_window_is_usable_at_once_and_shows_the_model(ponder, qtbot):
+    window = ponder.window
+    assert window.isVisible()
+    assert window.focusWidget() is _input(ponder)
+    status = window.status
+    assert status.model.text() == ponder.controller.model.folder.name
+    assert "CPU" in status.provider.text()
+    if ponder.model_spec() == "demo":
+        assert window.model_banner.isVisible()
+        assert "demo model" in window.model_banner.label.text()
+
+
+def test_ask_streams_the_answer_and_the_thinking_collapses(ponder, qtbot):
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    # Send turns into Stop at once.
+    assert _button(ponder.window, "stopButton").isVisible()
+    assert not _button(ponder.window, "sendButton").isVisible()
+    _wait_done(qtbot, ponder)
+    qtbot.waitUntil(lambda: "The answer is" in _answer_text(ponder), timeout=5_000)
+    pane = _last_widget(ponder).assistant.thinking
+    assert pane.objectName() == "thinkingPane"
+    header = pane.toggle.text()
+    assert header.startswith("Thought for ") and " s · " in header and "token" in header
+    assert not pane.expanded and not pane.text.isVisible() and not pane.preview.isVisible()
+    assert _button(ponder.window, "sendButton").isVisible()
+    assert ponder.window.status.speed.text()  # time to first token and speed were shown
+
+
+def test_clicking_the_header_opens_the_thinking(ponder, qtbot):
+    _ask(qtbot, ponder, "What is 12 plus 30?")
+    _wait_done(qtbot, ponder)
+    pane = _last_widget(ponder).assistant.thinking
+    qtbot.mouseClick(pane.header, Qt.MouseButton.LeftButton)
+    assert pane.expanded and pane.text.isVisible()
+    assert pane.text.toPlainText() == _reply(ponder).thinking != ""
+    qtbot.mouseClick(pane.toggle, Qt.MouseButton.LeftButton)
+    assert not pane.expanded and not pane.text.isVisible()
+
+
+def test_stop_ends_the_turn_and_the_next_question_works(ponder, qtbot):
+    _ask(qtbot, ponder, "What is 40 plus 2?")
+    qtbot.mouseClick(_button(ponder.window, "stopButton"), Qt.MouseButton.LeftButton)
+    _wait_done(qtbot, ponder)
+    assert _reply(ponder).finish is FinishReason.CANCELLED
+    assert _button(ponder.window, "sendButton").isVisible()
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    _wait_done(qtbot, ponder)
+    assert _reply(ponder).finish is FinishReason.STOP
+    assert "The answer is" in _answer_text(ponder)
+
+
+def test_escape_stops(ponder, qtbot):
+    _ask(qtbot, ponder, "What is 7 plus 8?")
+    qtbot.keyClick(_input(ponder), Qt.Key.Key_Escape)
+    _wait_done(qtbot, ponder)
+    assert _reply(ponder).finish is FinishReason.CANCELLED
+
+
+def test_answer_now_ends_the_thinking_and_answers(ponder, qtbot):
+    _ask(qtbot, ponder, "What is 55 plus 21?")
+    pane = _last_widget(ponder).assistant.thinking
+    assert pane.live_answer_now.isVisible()
+    qtbot.mouseClick(pane.live_answer_now, Qt.MouseButton.LeftButton)
+    _wait_done(qtbot, ponder)
+    reply = _reply(ponder)
+    assert reply.finish is FinishReason.ANSWER_NOW
+    assert reply.answer.strip()
+    assert pane.notice.isVisible() and "You asked for the answer" in pane.notice_label.text()
+    assert pane.continue_button.isVisible()
+
+
+def test_budget_forced_answer_then_continue_thinking(ponder, qtbot):
+    ponder.settings.set("budget_low", 16)
+    effort = ponder.window.findChild(QComboBox, "effortSelector")
+    effort.setCurrentIndex(effort.findData("low"))
+    _ask(qtbot, ponder, "What is 37 plus 45?")
+    _wait_done(qtbot, ponder)
+    reply = _reply(ponder)
+    assert reply.finish is FinishReason.THINKING_BUDGET
+    pane = _last_widget(ponder).assistant.thinking
+    assert "thinking budget ran out" in pane.notice_label.text()
+    assert pane.notice.isVisible() and pane.continue_button.isVisible()
+    first_thinking = reply.thinking
+
+    effort.setCurrentIndex(effort.findData("unlimited"))
+    qtbot.mouseClick(pane.continue_button, Qt.MouseButton.LeftButton)
+    _wait_done(qtbot, ponder)
+    reply = _reply(ponder)
+    assert reply.finish is FinishReason.STOP
+    assert reply.thinking.startswith(first_thinking) and len(reply.thinking) > len(first_thinking)
+    assert not pane.notice.isVisible()
+    assert "The answer is" in _answer_text(ponder)
+
+
+def test_regenerate_replaces_the_last_answer(ponder, qtbot):
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    _wait_done(qtbot, ponder)
+    first = _reply(ponder)
+    button = _button(_last_widget(ponder), "regenerateButton")
+    assert button.isVisible()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    _wait_done(qtbot, ponder)
+    assert len(ponder.controller.conversation.exchanges) == 1
+    assert _reply(ponder) is not first
+    assert "The answer is" in _answer_text(ponder)
+
+
+def test_edit_and_resend_the_last_question(ponder, qtbot):
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    _wait_done(qtbot, ponder)
+    qtbot.mouseClick(_button(_last_widget(ponder), "editButton"), Qt.MouseButton.LeftButton)
+    box = _input(ponder)
+    assert box.toPlainText() == "What is 2 plus 3?"
+    assert ponder.window.chat.composer.edit_bar.isVisible()
+    box.clear()
+    _ask(qtbot, ponder, "What is 4 plus 4?")
+    _wait_done(qtbot, ponder)
+    exchanges = ponder.controller.conversation.exchanges
+    assert [e.question for e in exchanges] == ["What is 4 plus 4?"]
+    assert _last_widget(ponder).user.text.text() == "What is 4 plus 4?"
+    assert not ponder.window.chat.composer.edit_bar.isVisible()
+    assert "The answer is" in _answer_text(ponder)
+
+
+def test_shift_enter_adds_a_line_and_ctrl_n_starts_a_new_chat(ponder, qtbot):
+    box = _input(ponder)
+    qtbot.keyClicks(box, "line one")
+    qtbot.keyClick(box, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(box, "line two")
+    assert box.toPlainText() == "line one\nline two"
+    assert not ponder.controller.conversation.exchanges
+    box.clear()
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    _wait_done(qtbot, ponder)
+    qtbot.keyClick(box, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert not ponder.controller.conversation.exchanges
+    assert ponder.window.chat.messages.empty.isVisible()
+
+
+def test_copy_puts_the_answer_on_the_clipboard(ponder, qtbot):
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    _wait_done(qtbot, ponder)
+    qtbot.mouseClick(_button(_last_widget(ponder), "copyAnswerButton"), Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == _reply(ponder).answer
+
+
+@pytest.mark.slow
+def test_a_10_mb_paste_never_freezes_and_is_cut_to_fit(ponder, qtbot):
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(5)
+    huge = ("The quick brown fox jumps over the lazy dog. " * 233_017)[:10_000_000]
+    QGuiApplication.clipboard().setText(huge)
+    box = _input(ponder)
+    qtbot.keyClick(box, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    composer = ponder.window.chat.composer
+    assert composer.chip.isVisible() and composer.attachment is not None
+    assert box.toPlainText() == ""  # never inserted into the text box
+    assert "10.0 MB" in composer.chip_label.text()
+    before = len(ticks)
+    qtbot.waitUntil(lambda: len(ticks) >= before + 10, timeout=10_000)
+
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    during = len(ticks)
+    qtbot.waitUntil(lambda: len(ticks) >= during + 10, timeout=10_000)  # the loop keeps turning
+    _wait_done(qtbot, ponder)
+    timer.stop()
+    exchange = ponder.controller.conversation.last
+    assert exchange.reply.phase is Phase.DONE, exchange.reply.error
+    assert exchange.attachment.truncated
+    notices = _last_widget(ponder).findChild(QLabel, "replyNotice")
+    assert notices.isVisible() and "were sent" in notices.text()
