@@ -95,14 +95,42 @@ def _bundle_is_current() -> bool:
     return INPUTS.read_text().strip() == inputs_digest()
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(1800)
-def test_frozen_ponder_passes_the_offline_proof():
+@pytest.fixture(scope="module")
+def bundle() -> Path:
+    """dist/ponder, rebuilt when the sources, resources or bundled packages changed."""
     if not _bundle_is_current():
         build = subprocess.run(["bash", str(ROOT / "installer" / "build.sh")], cwd=ROOT,
                                env={**os.environ, "PYTHON": sys.executable},
                                capture_output=True, text=True, timeout=1500)
         assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    return BUNDLE.parent
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_bundle_holds_what_is_loaded_at_run_time(bundle):
+    internal = bundle / "_internal"
+    assert list((internal / "onnxruntime" / "capi").glob("libonnxruntime.so*"))
+    assert (internal / "onnxruntime_genai").is_dir()
+    assert list(internal.glob("sqlcipher3/*.so"))
+    assert (next(internal.glob("keyring-*.dist-info")) / "entry_points.txt").is_file()
+    assert (internal / "rapidocr_onnxruntime" / "config.yaml").is_file()
+    assert len(list((internal / "rapidocr_onnxruntime" / "models").glob("*.onnx"))) >= 3
+    assert (internal / "resources" / "models" / "demo" / "genai_config.json").is_file()
+    assert (internal / "resources" / "icons" / "app" / "ponder.svg").is_file()
+    platforms = internal / "PySide6" / "Qt" / "plugins" / "platforms"
+    assert (platforms / "libqoffscreen.so").is_file()
+    ldd = subprocess.run(["ldd", str(platforms / "libqxcb.so")], capture_output=True, text=True,
+                         timeout=60)
+    assert "not found" not in ldd.stdout, ldd.stdout
+    # Never shipped: a plaintext "keyring", developer-only packages.
+    for absent in ("keyrings", "torch", "transformers", "pytest"):
+        assert not (internal / absent).exists(), absent
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_frozen_ponder_passes_the_offline_proof(bundle):
     result = _proof("--seconds", "100", timeout=600)
     print(result.stdout)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
