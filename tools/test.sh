@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 # Qt (offscreen and xcb), a virtual screen for screenshots, and a real Secret Service for keyring tests.
 packages=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0
           libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0
-          libxcb-render-util0 libxcb-image0 xvfb xdotool dbus dbus-x11 gnome-keyring strace util-linux)
+          libxcb-render-util0 libxcb-image0 xvfb xdotool dbus dbus-x11 gnome-keyring strace util-linux
+          desktop-file-utils)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

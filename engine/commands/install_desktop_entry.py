@@ -86,13 +86,13 @@ def launch_command() -> list[str]:
 
 
 def desktop_entry(command: list[str]) -> str:
-    """The .desktop file's text (Desktop Entry Specification 1.5)."""
+    """The .desktop file's text (Desktop Entry Specification 1.4, which every current desktop reads)."""
     # Quoting first, then the string-value escape of backslashes (the spec applies both).
     exec_line = " ".join(_quote_exec(part) for part in command).replace("\\", "\\\\")
     return "\n".join([
         "[Desktop Entry]",
         "Type=Application",
-        "Version=1.5",
+        "Version=1.4",
         "Name=Ponder",
         "GenericName=Reasoning Assistant",
         "Comment=An offline reasoning assistant that runs on your own computer",
@@ -100,7 +100,7 @@ def desktop_entry(command: list[str]) -> str:
         f"TryExec={command[0]}",
         f"Icon={APP_ID}",
         "Terminal=false",
-        "Categories=Utility;Office;",
+        "Categories=Utility;",
         "Keywords=AI;assistant;chat;reasoning;summarize;offline;",
         "StartupNotify=true",
         "StartupWMClass=ponder",  # Qt's WM_CLASS instance: the executable's name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -68,6 +69,16 @@ def test_exec_line_quotes_paths_with_spaces_and_percent_signs():
     # Desktop Entry spec: reserved characters force double quotes; % is doubled.
     assert entry["Exec"] == '"/opt/My Apps/ponder" --data-dir /data/100%%'
     assert entry["TryExec"] == "/opt/My Apps/ponder"
+
+
+@pytest.mark.skipif(shutil.which("desktop-file-validate") is None,
+                    reason="desktop-file-utils is not installed (tools/test.sh installs it)")
+def test_the_entry_passes_desktop_file_validate(tmp_path):
+    entry = tmp_path / f"{desktop.DESKTOP_ID}.desktop"
+    entry.write_text(desktop.desktop_entry(["/opt/My Apps/ponder"]), encoding="utf-8")
+    result = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
 
 
 def test_xdg_data_home_must_be_absolute_to_count(tmp_path):
