@@ -74,6 +74,19 @@ def test_proof_catches_the_onnxruntime_telemetry_folder(tmp_path):
     assert "FAIL  onnxruntime telemetry folder created" in result.stdout
 
 
+def test_proof_catches_real_onnxruntime_telemetry_although_the_caller_is_a_ci_job(tmp_path):
+    # Negative control with the real library: onnxruntime creates its telemetry folder at the
+    # first session unless ORT_DISABLE_TELEMETRY=1 - or a CI variable - is set. _proof() sets CI,
+    # so this only fails if the proof really strips it.
+    fake = _fake_bundle(tmp_path, 'import onnxruntime\n'
+                                  'try: onnxruntime.InferenceSession(b"not a model")\n'
+                                  'except Exception: pass')
+    result = _proof("--bundle", str(fake), "--seconds", "0")
+    assert result.returncode == 1, result.stdout
+    assert "FAIL  onnxruntime telemetry folder created" in result.stdout
+    assert "onnxruntime.db" in result.stdout
+
+
 def test_proof_runs_the_app_with_no_ci_variable_and_a_private_home(tmp_path):
     fake = _fake_bundle(tmp_path, 'import os, sys\n'
                                   'bad = [k for k in ("CI", "GITHUB_ACTIONS", "TF_BUILD") if k in os.environ]\n'
