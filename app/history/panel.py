@@ -167,6 +167,7 @@ class HistoryPanel(QObject):
         """Commit what is streaming, then close (the window is closing, or a new store)."""
         self.recorder.flush()
         self.recorder.set_store(None)
+        self.sidebar.set_store(None)
         if self.store is not None:
             self.store.close()
             self.store = None

@@ -151,7 +151,8 @@ class HistoryRecorder:
         """A new turn for an exchange: a first reply, a regenerate, an edit, or a continuation."""
         store = self.store
         reply = exchange.reply
-        if exchange.question != saved.question:  # edited and resent: the new question is saved
+        if exchange.question != saved.question:  # edited and resent: it replaces the exchange
+            store.truncate_from(saved.question_id)
             saved.question_id = store.add_message(self.conversation_id, "user",
                                                   exchange.question).id
             saved.question = exchange.question

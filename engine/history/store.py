@@ -179,6 +179,15 @@ class HistoryStore:
                              (max(now, self._clock()), title, conversation_id))
         return self.message(cursor.lastrowid)
 
+    def truncate_from(self, message_id: int) -> None:
+        """Remove a message and every later one in its conversation (an edited last question
+        replaces the exchange it started, as the window shows it)."""
+        with database.write(self._db):
+            self._db.execute(
+                "DELETE FROM messages WHERE conversation_id = "
+                "(SELECT conversation_id FROM messages WHERE id = ?) AND id >= ?",
+                (message_id, message_id))
+
     def message(self, message_id: int) -> StoredMessage:
         """One message by id."""
         row = self._db.execute(_MESSAGE + " WHERE id = ?", (message_id,)).fetchone()

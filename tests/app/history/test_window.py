@@ -1,0 +1,120 @@
+"""The history in the real window on the real model: chats saved, listed, searched, reopened,
+exported and imported, as a user does it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit, QListWidget, QPlainTextEdit
+
+from app.history.panel import Dialogs, HistoryPanel
+from engine.history.keys import SECURE_BACKENDS, Keyring, backend_name
+from engine.history.records import MessageStatus
+from engine.history.vault import HistoryVault
+from tests.app.conftest import requires_demo
+
+pytestmark = [requires_demo, pytest.mark.slow]
+TURN_TIMEOUT_MS = 60_000
+
+
+class Answers:
+    """Dialogs answered by the test."""
+
+    def __init__(self) -> None:
+        self.save_to = None
+        self.open_from = None
+
+    def dialogs(self) -> Dialogs:
+        return Dialogs(passphrase=lambda *_: "pw", save_path=lambda *_: self.save_to,
+                       open_path=lambda *_: self.open_from, confirm=lambda *_: True)
+
+
+@pytest.fixture
+def history(ponder, memory_keyring, tmp_path):
+    """The window's history panel, on a store keyed by the test's in-memory keyring."""
+    panel = ponder.window.findChild(HistoryPanel)
+    panel.close_store()
+    keyring = Keyring(lambda: memory_keyring,
+                      allowed=SECURE_BACKENDS | {backend_name(memory_keyring)})
+    panel.vault = HistoryVault(tmp_path / "history", keyring=keyring)
+    panel.answers = Answers()
+    panel.dialogs = panel.answers.dialogs()
+    assert panel.unlock()
+    return panel
+
+
+def _ask(qtbot, app, text):
+    box = app.window.findChild(QPlainTextEdit, "chatInput")
+    qtbot.keyClicks(box, text)
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not app.controller.busy, timeout=TURN_TIMEOUT_MS)
+
+
+def _titles(app):
+    lst = app.window.findChild(QListWidget, "historyList")
+    return [lst.item(i).text() for i in range(lst.count())]
+
+
+def test_chats_are_saved_listed_and_reopened(ponder, history, qtbot):
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    reply = ponder.controller.conversation.last.reply
+    qtbot.waitUntil(lambda: _titles(ponder) == ["What is 2 plus 3?"])
+    [summary] = history.store.list_conversations()
+    saved = history.store.conversation(summary.id).messages[1]
+    assert (saved.content, saved.thinking) == (reply.answer, reply.thinking)
+    assert saved.status is MessageStatus.COMPLETE and saved.meta.provider == "cpu"
+
+    qtbot.keyClick(ponder.window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    _ask(qtbot, ponder, "What is 4 plus 4?")
+    qtbot.waitUntil(lambda: _titles(ponder) == ["What is 4 plus 4?", "What is 2 plus 3?"])
+
+    lst = ponder.window.findChild(QListWidget, "historyList")
+    qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton,
+                     pos=lst.visualItemRect(lst.item(1)).center())
+    exchanges = ponder.controller.conversation.exchanges
+    assert [e.question for e in exchanges] == ["What is 2 plus 3?"]
+    assert exchanges[0].reply.answer == reply.answer
+    assert len(ponder.window.chat.messages.widgets) == 1
+    # A follow-up in the reopened chat goes into the same conversation.
+    _ask(qtbot, ponder, "What is 1 plus 1?")
+    assert history.store.summary(summary.id).message_count == 4
+
+
+def test_search_hit_opens_the_conversation(ponder, history, qtbot):
+    _ask(qtbot, ponder, "What is 6 plus 1?")
+    qtbot.keyClick(ponder.window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert ponder.controller.conversation.exchanges == []
+    search = ponder.window.findChild(QLineEdit, "historySearch")
+    qtbot.keyClicks(search, "6 plus")
+    results = ponder.window.findChild(QListWidget, "historyResults")
+    qtbot.waitUntil(lambda: results.count() >= 1)
+    label = results.itemWidget(results.item(0))
+    assert "background-color" in label.text()
+    qtbot.mouseClick(results.viewport(), Qt.MouseButton.LeftButton,
+                     pos=results.visualItemRect(results.item(0)).center())
+    assert [e.question for e in ponder.controller.conversation.exchanges] == ["What is 6 plus 1?"]
+
+
+def test_export_and_import(ponder, history, qtbot, tmp_path):
+    _ask(qtbot, ponder, "What is 2 plus 2?")
+    [summary] = history.store.list_conversations()
+    history.answers.save_to = str(tmp_path / "chat.md")
+    history.export(summary.id, "md")
+    text = (tmp_path / "chat.md").read_text()
+    thinking = ponder.controller.conversation.last.reply.thinking.strip()
+    assert text.startswith("# What is 2 plus 2?")
+    assert ("<details>\n<summary>Thinking</summary>" in text) == bool(thinking)
+    history.answers.save_to = str(tmp_path / "chat.json")
+    history.export(summary.id, "json")
+    assert json.loads((tmp_path / "chat.json").read_text())["format"] == "ponder-conversation"
+    history.answers.open_from = str(tmp_path / "chat.json")
+    history.sidebar.menu_button.click()
+    qtbot.waitUntil(lambda: len(_titles(ponder)) == 2)
+    assert [e.question for e in ponder.controller.conversation.exchanges] == ["What is 2 plus 2?"]
+    (tmp_path / "bad.json").write_text("{")
+    history.answers.open_from = str(tmp_path / "bad.json")
+    history.sidebar.menu_button.click()
+    assert ponder.window.notice_banner.isVisible()
+    assert "Cannot import bad.json" in ponder.window.notice_banner.label.text()
