@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from app.history.loader import exchanges_from
@@ -280,6 +281,11 @@ def attach_history(window, controller, paths) -> HistoryPanel:
                              text, kind=_banner_kind(kind)),
                          parent=window)
     window.add_sidebar(panel.sidebar)
+    search = window.add_action("Edit", "Search c&hats", QKeySequence("Ctrl+K"),
+                               lambda: (panel.sidebar.search.setFocus(),
+                                        panel.sidebar.search.selectAll()))
+    search.setObjectName("historySearchAction")
+    window.add_action("File", "&Import conversation…", None, panel.import_file)
     window.closing.connect(panel.close_store)
     panel.unlock()
     return panel

@@ -11,7 +11,7 @@ import datetime as dt
 import html
 import time
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
@@ -95,6 +95,7 @@ class HistorySidebar(QWidget):
         self.results.setObjectName("historyResults")
         self.results.setAccessibleName("Search results")
         self.results.setWordWrap(True)
+        self.results.setSpacing(2)
         self.results.itemClicked.connect(self._on_hit)
         self.results.itemActivated.connect(self._on_hit)
         self.results.hide()
@@ -317,7 +318,8 @@ class HistorySidebar(QWidget):
         item.setToolTip(hit.plain)
         self.results.addItem(item)
         self.results.setItemWidget(item, label)
-        item.setSizeHint(label.sizeHint())
+        width = max(120, self.results.viewport().width() - 4)
+        item.setSizeHint(QSize(width, label.heightForWidth(width) + 2))
 
     def _on_hit(self, item: QListWidgetItem) -> None:
         self.open_requested.emit(int(item.data(ID_ROLE)), item.data(MESSAGE_ROLE))

@@ -245,6 +245,10 @@ class HistoryStore:
             hits.append(SearchHit(int(row[0]), row[1], int(row[2]),
                                   "content" if in_content else "thinking",
                                   row[3] if in_content else row[4]))
+        # A title made from the first question would repeat that question's hit.
+        said = {(h.conversation_id, h.plain) for h in hits if h.message_id is not None}
+        hits = [h for h in hits if h.message_id is not None
+                or (h.conversation_id, h.plain) not in said]
         return hits[:limit]
 
 

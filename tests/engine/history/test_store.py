@@ -92,8 +92,10 @@ def test_search_finds_titles_answers_and_thinking_with_highlights(store):
     writer.add_thinking("Chlorophyll absorbs light.")
     writer.add_answer("Plants turn light into sugar.")
     writer.finish(MessageMeta())
-    fields = {hit.field for hit in store.search("photosynth")}
-    assert fields == {"title", "content"}  # prefix match on the last word
+    # Prefix match on the last word; the title (made from the question) is not a second hit.
+    assert [hit.field for hit in store.search("photosynth")] == ["content"]
+    store.rename(conv.id, "Botany homework")
+    assert [hit.field for hit in store.search("botany")] == ["title"]
     [thinking] = store.search("chlorophyll")
     assert thinking.field == "thinking" and thinking.message_id == writer.message_id
     assert ("Chlorophyll", True) in thinking.segments()
