@@ -299,7 +299,7 @@ def _check(vault, args) -> int:
         pages = ", ".join(map(str, report.damaged_pages)) or "unknown"
         print(f"ponder: the history is damaged (pages: {pages}). Restore a backup with "
               "'ponder history recover --restore-backup'.", file=sys.stderr)
-    return 0 if report.ok else 7
+    return 0 if report.ok else 9
 
 
 def _summary_dict(s) -> dict:

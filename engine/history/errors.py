@@ -52,7 +52,7 @@ _REASON_TEXT = {
 class HistoryLockedError(PonderError):
     """The store exists but cannot be opened; its file is left exactly as it was."""
 
-    exit_code = 7
+    exit_code = 9
 
     def __init__(self, reason: LockReason, database: Path, choices: tuple[RecoveryChoice, ...],
                  detail: str = "") -> None:
@@ -68,7 +68,7 @@ class HistoryLockedError(PonderError):
 class HistorySetupNeededError(PonderError):
     """No secure keyring can hold a new key: the user must pick a passphrase or opt out."""
 
-    exit_code = 7
+    exit_code = 9
 
     def __init__(self, backend: str) -> None:
         super().__init__(backend)
@@ -110,7 +110,7 @@ class HistoryImportError(PonderError):
 class HistoryWriteError(PonderError):
     """The store refused a write (disk full, file gone); what was committed before is kept."""
 
-    exit_code = 7
+    exit_code = 9
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)

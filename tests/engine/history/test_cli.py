@@ -24,7 +24,7 @@ def ponder(*args, stdin: str = "", keyring: str = "keyring.backends.null.Keyring
 
 def test_first_use_without_a_secure_keyring_asks_for_a_choice(ponder_home, tmp_path):
     result = ponder("history", "list", keyring="keyrings.alt.file.PlaintextKeyring")
-    assert result.returncode == 7
+    assert result.returncode == 9
     assert "No secure system keyring" in result.stderr
     assert "ponder history setup --passphrase" in result.stderr
     assert "ponder history setup --unencrypted" in result.stderr
@@ -38,7 +38,7 @@ def test_passphrase_store_locked_without_it(ponder_home):
     assert ponder("history", "setup", "--passphrase", "--passphrase-stdin",
                   stdin="hunter2 hunter2\n").returncode == 0
     locked = ponder("history", "list")
-    assert locked.returncode == 7 and "protected by a passphrase" in locked.stderr
+    assert locked.returncode == 9 and "protected by a passphrase" in locked.stderr
     assert "ponder history recover --new-store" in locked.stderr
     ok = ponder("history", "list", "--passphrase-stdin", stdin="hunter2 hunter2\n")
     assert ok.returncode == 0 and "No saved conversations." in ok.stdout
