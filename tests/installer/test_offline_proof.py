@@ -17,8 +17,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PROOF = ROOT / "tools" / "offline_proof.sh"
-BUNDLE = ROOT / "dist" / "ponder" / "ponder"
-INPUTS = ROOT / "dist" / "ponder.inputs"
 
 
 def _proof(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -95,50 +93,6 @@ def test_proof_runs_the_app_with_no_ci_variable_and_a_private_home(tmp_path):
     result = _proof("--bundle", str(fake), "--seconds", "0")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Offline proof PASSED" in result.stdout
-
-
-def _bundle_is_current() -> bool:
-    if not (BUNDLE.is_file() and INPUTS.is_file()):
-        return False
-    sys.path.insert(0, str(ROOT / "installer"))
-    try:
-        from inputs import inputs_digest
-    finally:
-        sys.path.remove(str(ROOT / "installer"))
-    return INPUTS.read_text().strip() == inputs_digest()
-
-
-@pytest.fixture(scope="module")
-def bundle() -> Path:
-    """dist/ponder, rebuilt when the sources, resources or bundled packages changed."""
-    if not _bundle_is_current():
-        build = subprocess.run(["bash", str(ROOT / "installer" / "build.sh")], cwd=ROOT,
-                               env={**os.environ, "PYTHON": sys.executable},
-                               capture_output=True, text=True, timeout=1500)
-        assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    return BUNDLE.parent
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(1800)
-def test_bundle_holds_what_is_loaded_at_run_time(bundle):
-    internal = bundle / "_internal"
-    assert list((internal / "onnxruntime" / "capi").glob("libonnxruntime.so*"))
-    assert (internal / "onnxruntime_genai").is_dir()
-    assert list(internal.glob("sqlcipher3/*.so"))
-    assert (next(internal.glob("keyring-*.dist-info")) / "entry_points.txt").is_file()
-    assert (internal / "rapidocr_onnxruntime" / "config.yaml").is_file()
-    assert len(list((internal / "rapidocr_onnxruntime" / "models").glob("*.onnx"))) >= 3
-    assert (internal / "resources" / "models" / "demo" / "genai_config.json").is_file()
-    assert (internal / "resources" / "icons" / "app" / "ponder.svg").is_file()
-    platforms = internal / "PySide6" / "Qt" / "plugins" / "platforms"
-    assert (platforms / "libqoffscreen.so").is_file()
-    ldd = subprocess.run(["ldd", str(platforms / "libqxcb.so")], capture_output=True, text=True,
-                         timeout=60)
-    assert "not found" not in ldd.stdout, ldd.stdout
-    # Never shipped: a plaintext "keyring", developer-only packages.
-    for absent in ("keyrings", "torch", "transformers", "pytest"):
-        assert not (internal / absent).exists(), absent
 
 
 @pytest.mark.slow
