@@ -65,3 +65,11 @@ def test_the_inputs_digest_follows_sources_but_not_the_session_script(tmp_path):
     assert inputs_digest(tmp_path) == before
     (tmp_path / "engine" / "a.py").write_text("x = 2\n")
     assert inputs_digest(tmp_path) != before
+
+
+def test_windows_version_numbers_come_from_the_package_version():
+    from installer.windows_version import version_numbers
+
+    assert version_numbers("0.1.0") == (0, 1, 0, 0)
+    assert version_numbers("1.2.3.4.5") == (1, 2, 3, 4)
+    assert version_numbers("2.0rc1") == (2, 0, 1, 0)
