@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
+from packaging.version import Version
 
 
 def version_numbers(version: str) -> tuple[int, int, int, int]:
-    """'0.1.0' -> (0, 1, 0, 0); pre-release and local parts are dropped ('1.2.0rc1' -> 1.2.0.1)."""
-    numbers = [int(part) for part in re.findall(r"\d+", version)[:4]]
+    """The release part, four numbers: '0.1.0' -> (0, 1, 0, 0), '2.0rc1' -> (2, 0, 0, 0)."""
+    numbers = list(Version(version).release[:4])
     return tuple(numbers + [0] * (4 - len(numbers)))  # type: ignore[return-value]
 
 

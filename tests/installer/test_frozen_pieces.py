@@ -72,4 +72,4 @@ def test_windows_version_numbers_come_from_the_package_version():
 
     assert version_numbers("0.1.0") == (0, 1, 0, 0)
     assert version_numbers("1.2.3.4.5") == (1, 2, 3, 4)
-    assert version_numbers("2.0rc1") == (2, 0, 1, 0)
+    assert version_numbers("2.0rc1") == (2, 0, 0, 0)
