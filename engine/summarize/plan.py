@@ -13,6 +13,8 @@ from engine.summarize.tokens import TokenCounter
 TEMPLATE_SLACK = 48
 #: Largest chunk even on long-context models: quality drops and prefill slows on huge chunks.
 MAX_CHUNK = 8192
+#: Stands for the random delimiter when measuring prompts (same length as prompts._tag()).
+FIXED_TAG = "doc-0f0f0f0f"
 
 
 def _clamp(value: int, low: int, high: int) -> int:
@@ -47,13 +49,13 @@ def make_plan(context: int, options: SummaryOptions, counter: TokenCounter) -> P
     map_answer = _clamp(context // 8, 96, 768)
     carry = _clamp(context // 12, 64, 1024)
     map_overhead = counter.count(prompts.SYSTEM) + counter.count(prompts.map_prompt(
-        text="", step=999, total=999, where="pp. 999–999", carried=[], options=options, max_points=10))
+        text="", step=999, total=999, where="pp. 999–999", carried=[], options=options, max_points=10, tag=FIXED_TAG))
     # The engine keeps min(max_new, context/2) free when it fits the prompt.
     chunk = context - min(map_thinking + map_answer, context // 2) - carry - map_overhead - TEMPLATE_SLACK
     chunk = min(chunk, MAX_CHUNK)
     reduce_thinking = _clamp(context // 8, 64, 1024)
     final_answer = min(options.answer_tokens, context // 4)
-    reduce_overhead = counter.count(prompts.SYSTEM) + counter.count(prompts.final_prompt(points=[], options=options))
+    reduce_overhead = counter.count(prompts.SYSTEM) + counter.count(prompts.final_prompt(points=[], options=options, tag=FIXED_TAG))
     reduce_input = context - min(reduce_thinking + final_answer, context // 2) - reduce_overhead - TEMPLATE_SLACK
     if chunk < 64 or reduce_input < 64:
         raise ContextTooLongError(context - min(chunk, reduce_input) + 64, context)

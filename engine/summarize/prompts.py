@@ -29,9 +29,13 @@ def _focus(options: SummaryOptions) -> str:
 
 
 def map_prompt(*, text: str, step: int, total: int, where: str, carried: Sequence[str],
-               options: SummaryOptions, max_points: int) -> str:
-    """Ask for the new key points of one chunk, with the points so far as context."""
-    tag = _tag()
+               options: SummaryOptions, max_points: int, tag: str | None = None) -> str:
+    """Ask for the new key points of one chunk, with the points so far as context.
+
+    tag: the delimiter; random unless given (the planner measures with a fixed one, so that the
+    plan, and with it the saved progress, does not change from run to run).
+    """
+    tag = tag or _tag()
     so_far = "".join(f"- {neutralise(p)}\n" for p in carried)
     context = f"Key points so far (context only; do not repeat them):\n{so_far}\n" if so_far else ""
     return (
@@ -59,9 +63,9 @@ def merge_prompt(*, points: Sequence[str], options: SummaryOptions, max_points: 
     )
 
 
-def final_prompt(*, points: Sequence[str], options: SummaryOptions) -> str:
+def final_prompt(*, points: Sequence[str], options: SummaryOptions, tag: str | None = None) -> str:
     """The last reduce: the summary itself, in the requested form, citing point numbers."""
-    tag = _tag()
+    tag = tag or _tag()
     cite = "the numbers of the points it comes from in brackets, e.g. [3] or [2, 5]"
     if options.form is Form.PARAGRAPH:
         count = "one paragraph" if options.paragraphs == 1 else f"{options.paragraphs} paragraphs"

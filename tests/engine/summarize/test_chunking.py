@@ -59,3 +59,11 @@ def test_several_documents_keep_their_own_sources(counter):
     b = _doc(Section("Beta text.", "p. 1"), name="b.pdf")
     (chunk,) = chunk_documents([a, b], counter, 500)
     assert [(s.document, s.label) for s in chunk.sources] == [("a.md", "§ A"), ("b.pdf", "p. 1")]
+
+
+def test_the_plan_is_the_same_every_run_so_saved_progress_matches(counter):
+    from engine.summarize.options import SummaryOptions
+    from engine.summarize.plan import make_plan
+
+    # Prompts carry a random delimiter; the plan (and the chunks) must not depend on it.
+    assert len({make_plan(2048, SummaryOptions(), counter) for _ in range(20)}) == 1

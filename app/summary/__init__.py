@@ -1,0 +1,1 @@
+"""The summary window: progress, Cancel, Copy, Save as Markdown, Continue in chat."""

@@ -1,0 +1,47 @@
+"""Summaries from the main window: the File menu action, dropping files, Continue in chat."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from app.summary.view import SummaryView
+from tests.app.conftest import requires_demo
+
+
+def _drop(window, files) -> tuple[bool, bool]:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(f)) for f in files])
+    point = QPointF(window.width() / 2, window.height() / 2)
+    enter = QDragEnterEvent(point.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    drop = QDropEvent(point, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, drop)
+    return enter.isAccepted(), drop.isAccepted()
+
+
+@requires_demo
+def test_dropping_a_file_on_the_window_opens_its_summary_and_it_can_go_to_the_chat(ponder, qtbot, tmp_path):
+    action = ponder.window.findChild(type(ponder.window.settings_action), "summarizeFileAction")
+    assert action is not None and action in ponder.window.menu("File").actions()
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Plan\nShip the release on Friday.\n\n# Risks\nThe build server is slow.\n")
+    text = QMimeData()
+    text.setText("just text, not a file")
+    not_files = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, text, Qt.MouseButton.LeftButton,
+                           Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(ponder.window, not_files)
+    assert ponder.summary_actions.views == []
+    assert _drop(ponder.window, [notes]) == (True, True)
+    views = ponder.summary_actions.views
+    assert len(views) == 1 and isinstance(views[0], SummaryView) and views[0].isVisible()
+    view = views[0]
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: view.session.result is not None, timeout=120_000)
+    assert "§ Plan" in view.markdown or "§ Risks" in view.markdown
+    view.chat_button.click()
+    attachment = ponder.window.chat.composer.attachment
+    assert attachment is not None and attachment.text == view.markdown
+    assert attachment.name == "Summary of notes.md.md"
