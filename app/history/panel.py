@@ -76,7 +76,7 @@ class HistoryPanel(QObject):
         self.dialogs = dialogs or Dialogs.real()
         self.notify = notify or (lambda text, kind: log.info("%s", kind))
         self.store = None
-        self.sidebar = HistorySidebar(None, chat)
+        self.sidebar = HistorySidebar(None)  # the window re-parents it (add_sidebar)
         self.recorder = HistoryRecorder(None, self._meta, on_saved=self._saved,
                                         on_error=lambda e: self.notify(e.user_message(), "error"))
         controller.listener = TeeListener(controller.listener, self.recorder)

@@ -108,10 +108,11 @@ class HistorySidebar(QWidget):
         self.state.setObjectName("historyState")
         self.state_label = QLabel(self.state)
         self.state_label.setWordWrap(True)
-        self.state_buttons = QVBoxLayout()
+        self.state_box = QWidget(self.state)  # holds one button per choice, rebuilt each time
+        QVBoxLayout(self.state_box).setContentsMargins(0, 0, 0, 0)
         state_layout = QVBoxLayout(self.state)
         state_layout.addWidget(self.state_label)
-        state_layout.addLayout(self.state_buttons)
+        state_layout.addWidget(self.state_box)
         self.state.hide()
 
         self.undo_bar = QFrame(self)
@@ -170,16 +171,15 @@ class HistorySidebar(QWidget):
 
         `choices` are (label, callback); the buttons are rebuilt each time.
         """
-        while self.state_buttons.count():
-            item = self.state_buttons.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+        for old in self.state_box.findChildren(QPushButton):
+            old.hide()
+            old.deleteLater()
         self.state_label.setText(message)
         for label, callback in choices:
-            button = QPushButton(label, self.state)
+            button = QPushButton(label, self.state_box)
             button.setObjectName("historyChoice")
             button.clicked.connect(lambda _c=False, cb=callback: cb())
-            self.state_buttons.addWidget(button)
+            self.state_box.layout().addWidget(button)
         self.state.show()
 
     def set_current(self, conversation_id: int | None) -> None:
@@ -228,7 +228,8 @@ class HistorySidebar(QWidget):
 
     def _refresh_if_changed(self) -> None:
         """Another process (e.g. `ponder ask --save`) wrote to the store."""
-        if self.store is None or self.list.state() == QListWidget.State.EditingState:
+        if self.store is None or self.store.closed \
+                or self.list.state() == QListWidget.State.EditingState:
             return
         if self._call(lambda s: s.data_version()) != self._seen_version:
             self.refresh()

@@ -8,9 +8,15 @@ from pathlib import Path
 
 
 def private_dir(path: Path) -> Path:
-    """Create `path` (and parents) and make it 0700; the umask cannot widen it."""
+    """Create `path` (and parents) and make it 0700; the umask cannot widen it.
+
+    Parents created here (e.g. the data folder on a first `ponder history` run) are made 0700
+    too; existing ones are left as the user set them.
+    """
+    missing = [p for p in (path, *path.parents) if not p.exists()]
     path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
+    for folder in (path, *missing):
+        os.chmod(folder, 0o700)
     return path
 
 

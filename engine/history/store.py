@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.history import database
-from engine.history.errors import ConversationNotFoundError
+from engine.history.errors import ConversationNotFoundError, HistoryWriteError
 from engine.history.records import (
     HIT_END,
     HIT_START,
@@ -48,7 +48,7 @@ class HistoryStore:
 
     def __init__(self, db, path: Path, *, encrypted: bool,
                  clock: Callable[[], float] = time.time) -> None:
-        self._db = db
+        self._conn = db
         self.path = path
         self.encrypted = encrypted
         self._clock = clock
@@ -57,11 +57,22 @@ class HistoryStore:
 
     # -- lifecycle -------------------------------------------------------------------------
 
+    @property
+    def _db(self):
+        """The connection; a typed error (not AttributeError) once the store is closed."""
+        if self._conn is None:
+            raise HistoryWriteError("the history was closed")
+        return self._conn
+
+    @property
+    def closed(self) -> bool:
+        return self._conn is None
+
     def close(self) -> None:
         """Close the connection (idempotent); the WAL is checkpointed by SQLite."""
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def __enter__(self) -> HistoryStore:
         return self

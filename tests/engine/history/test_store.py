@@ -130,4 +130,5 @@ def test_files_are_private_whatever_the_umask(ponder_home, keyring_for):
     finally:
         os.umask(old)
     assert stat.S_IMODE(vault.folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(ponder_home.data.stat().st_mode) == 0o700  # created by the store
     assert all(mode == (0o700 if name == "backups" else 0o600) for name, mode in modes.items()), modes

@@ -1,0 +1,75 @@
+"""The sidebar when the history cannot simply be opened: first use without a secure keyring,
+a missing key; the user's choice is carried out and the old file is never touched."""
+
+from __future__ import annotations
+
+import hashlib
+from types import SimpleNamespace
+
+from keyring.backends import null
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
+
+from app.history.panel import Dialogs, HistoryPanel
+from engine.history.keys import Keyring
+from engine.history.vault import HistoryVault
+
+from tests.engine.history.conftest import FAST_SCRYPT
+
+
+def _panel(qtbot, vault, notes=None):
+    chat = SimpleNamespace(new_chat=lambda: None)
+    controller = SimpleNamespace(listener=None, model=None, busy=False)
+    dialogs = Dialogs(passphrase=lambda *_: "a long passphrase", save_path=lambda *_: None,
+                      open_path=lambda *_: None, confirm=lambda *_: True)
+    panel = HistoryPanel(vault, chat, controller, dialogs=dialogs,
+                         notify=lambda text, kind: (notes or []).append((kind, text)))
+    qtbot.addWidget(panel.sidebar)
+    panel.sidebar.show()
+    return panel
+
+
+def _choices(panel):
+    return {b.text(): b for b in panel.sidebar.state.findChildren(QPushButton)
+            if b.objectName() == "historyChoice" and not b.isHidden()}
+
+
+def test_first_use_without_a_secure_keyring(qtbot, ponder_home):
+    vault = HistoryVault.for_paths(ponder_home, keyring=Keyring(lambda: null.Keyring()),
+                                   scrypt=FAST_SCRYPT)
+    panel = _panel(qtbot, vault)
+    assert not panel.unlock()
+    assert panel.sidebar.state.isVisible()
+    assert "No secure keyring" in panel.sidebar.state_label.text()
+    qtbot.waitUntil(lambda: len(_choices(panel)) == 2)
+    buttons = _choices(panel)
+    assert set(buttons) == {"Protect with a passphrase…", "Keep unencrypted…"}
+    qtbot.mouseClick(buttons["Protect with a passphrase…"], Qt.MouseButton.LeftButton)
+    assert panel.store is not None and panel.store.encrypted
+    assert not panel.sidebar.state.isVisible() and panel.sidebar.search.isEnabled()
+    assert vault.record().mode == "passphrase"
+    panel.close_store()
+
+
+def test_key_missing_then_new_history(qtbot, vault, memory_keyring):
+    with vault.open() as store:
+        store.add_message(store.create_conversation().id, "user", "old chat")
+    old = vault.database_path()
+    digest = hashlib.sha256(old.read_bytes()).hexdigest()
+    kept = dict(memory_keyring.secrets)
+    memory_keyring.secrets.clear()
+    panel = _panel(qtbot, vault)
+    assert not panel.unlock()
+    assert "no longer in the system keyring" in panel.sidebar.state_label.text()
+    qtbot.waitUntil(lambda: len(_choices(panel)) == 2)
+    buttons = _choices(panel)
+    assert set(buttons) == {"Try the keyring again", "Start a new history"}
+    qtbot.mouseClick(buttons["Try the keyring again"], Qt.MouseButton.LeftButton)
+    assert panel.store is None  # still missing; the choices are offered again
+    qtbot.waitUntil(lambda: "Start a new history" in _choices(panel))
+    qtbot.mouseClick(_choices(panel)["Start a new history"], Qt.MouseButton.LeftButton)
+    assert panel.store is not None and panel.store.path != old
+    assert panel.store.list_conversations() == []
+    assert hashlib.sha256(old.read_bytes()).hexdigest() == digest
+    panel.close_store()
+    memory_keyring.secrets.update(kept)  # the old key is still there for the old file
