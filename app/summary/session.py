@@ -73,7 +73,8 @@ class SummarySession:
         from engine.summarize.job import read_documents
 
         try:
-            outcome = await read_documents(self.files, emit=self._on_event, cancel=control.event)
+            outcome = await read_documents(self.files, emit=self._on_event, cancel=control.event,
+                                           skip_unreadable=True)
             notes = [f"Skipped {e.user_message()}" for e in outcome.skipped]
             notes += [n for d in outcome.documents for n in d.notes]
             if notes:

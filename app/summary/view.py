@@ -29,6 +29,7 @@ from engine.summarize.points import Point, render
 
 log = logging.getLogger(__name__)
 
+_ERROR_STYLE = "color: #c62828; font-weight: 600;"
 _LENGTHS = [("Short", Length.SHORT), ("Medium", Length.MEDIUM), ("Long", Length.LONG)]
 _FORMS = [("Bullet points", Form.BULLETS), ("Paragraphs", Form.PARAGRAPH),
           ("Key points and action items", Form.KEY_POINTS)]
@@ -144,6 +145,7 @@ class SummaryView(QWidget):
         self.heading.setText(f"Summary of {names}")
         self.setWindowTitle(f"Ponder — Summary of {names}")
         self.notes.hide()
+        self.status.setStyleSheet("")
         self.result.clear()
         self.markdown = ""
         self._set_result_actions(False)
@@ -226,6 +228,7 @@ class SummaryView(QWidget):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.status.setText(text)
+        self.status.setStyleSheet(_ERROR_STYLE)
         self.finished.emit()
 
     def busy_changed(self, busy: bool) -> None:

@@ -29,13 +29,15 @@ class ReadOutcome:
 
 
 async def read_documents(inputs: Sequence[str | Path], *, emit: Callable[[SummaryEvent], None] = lambda e: None,
-                         cancel: threading.Event | None = None) -> ReadOutcome:
+                         cancel: threading.Event | None = None, skip_unreadable: bool = False) -> ReadOutcome:
     """Read every file (and the supported files of every folder), each in its own sandbox.
 
-    A file named explicitly that cannot be read raises its DocumentError; a file found inside a
-    folder is skipped and reported, so one bad file does not block a whole folder.
+    A file named explicitly that cannot be read raises its DocumentError (unless skip_unreadable,
+    as in the window, where dropping five files should not fail on one); a file found inside a
+    folder is skipped and reported, so one bad file does not block a whole folder. When no file
+    at all can be read, the first error is raised.
     """
-    named = {Path(i).expanduser() for i in inputs if not Path(i).expanduser().is_dir()}
+    named = set() if skip_unreadable else {Path(i).expanduser() for i in inputs if not Path(i).expanduser().is_dir()}
     files = list(expand_inputs(inputs))
     documents: list[Document] = []
     skipped: list[DocumentError] = []

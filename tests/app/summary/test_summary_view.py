@@ -98,3 +98,17 @@ def test_a_hostile_file_shows_a_message_and_the_window_survives(view, qtbot, tmp
 def test_options_shown_are_the_options_used(view):
     view._show_options(SummaryOptions(form=Form.KEY_POINTS, focus="Who pays?"))
     assert view.options() == SummaryOptions(form=Form.KEY_POINTS, focus="Who pays?")
+
+
+def test_unreadable_files_among_several_are_skipped_with_a_note(view, qtbot, tmp_path):
+    from tests.engine.documents.corpus import encrypted_pdf
+
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Plan\nShip the release on Friday.\n")
+    locked = encrypted_pdf(tmp_path / "locked.pdf")
+    with qtbot.waitSignal(view.finished, timeout=120_000):
+        view.start([notes, locked])
+    assert view.status.text().startswith("Done: ")
+    assert view.notes.isVisible()
+    assert view.notes.text().startswith("Skipped locked.pdf: the document is protected by a password")
+    assert "§ Plan" in view.markdown
