@@ -92,9 +92,13 @@ def _passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
         return sys.stdin.readline().rstrip("\n")
     if not sys.stdin.isatty():
         return ""
-    first = getpass.getpass("History passphrase: ")
-    if confirm and getpass.getpass("Repeat it: ") != first:
-        print("ponder: the passphrases differ.", file=sys.stderr)
+    try:
+        first = getpass.getpass("History passphrase: ")
+        if confirm and getpass.getpass("Repeat it: ") != first:
+            print("ponder: the passphrases differ.", file=sys.stderr)
+            return ""
+    except (KeyboardInterrupt, EOFError):  # Ctrl-C / Ctrl-D at the prompt: no passphrase
+        print(file=sys.stderr)
         return ""
     return first
 

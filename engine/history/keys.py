@@ -97,9 +97,15 @@ def backend_name(backend: object) -> str:
 
 
 def default_keyring() -> object:
-    """keyring's effective backend (honours PYTHON_KEYRING_BACKEND and keyringrc)."""
-    import keyring
+    """keyring's effective backend now (honours PYTHON_KEYRING_BACKEND and keyringrc).
 
+    keyring caches its choice for the process; re-detecting each time means a keyring that
+    appears or changes later (the user unlocked a session, a new environment) is seen on retry.
+    """
+    import keyring
+    import keyring.core
+
+    keyring.core.init_backend()
     return keyring.get_keyring()
 
 
