@@ -21,6 +21,8 @@ class MemoryKeyring(KeyringBackend):
     """A keyring backend that keeps secrets in a dict (and counts what it received)."""
 
     priority = 1
+    #: Subclasses register with keyring's own detection; this one must never be picked by it.
+    viable = False
 
     def __init__(self) -> None:
         super().__init__()
