@@ -37,14 +37,24 @@ class SummaryActions(QObject):
         if files:
             self.open(files)
 
-    def open(self, files: Sequence[str | Path]) -> SummaryView:
-        """A new summary window for files, started at once."""
+    def summarize_clipboard(self) -> SummaryView | None:
+        """Summarise the text on the clipboard (a notice when there is none)."""
+        from PySide6.QtGui import QGuiApplication
+
+        text = QGuiApplication.clipboard().text()
+        if not text.strip():
+            self.app.window.notice_banner.show_message("The clipboard holds no text to summarise.", kind="warning")
+            return None
+        return self.open([], text=text)
+
+    def open(self, files: Sequence[str | Path], *, text: str | None = None) -> SummaryView:
+        """A new summary window for files (or a text), started at once."""
         view = SummaryView(self._summarizer)
         view.continue_requested.connect(self.continue_in_chat)
         view.destroyed.connect(lambda _=None, v=view: self.views.remove(v) if v in self.views else None)
         self.views.append(view)
         view.show()
-        view.start(files)
+        view.start(files, text=text)
         return view
 
     async def _summarizer(self):
@@ -100,6 +110,10 @@ def install_summary(app: Any) -> SummaryActions:
     menu = app.window.menu("File")
     menu.removeAction(action)
     menu.insertAction(app.window.settings_action, action)  # next to New chat, above Settings and Quit
+    clipboard = app.window.add_action("File", "Summarize clip&board", None, actions.summarize_clipboard)
+    clipboard.setObjectName("summarizeClipboardAction")
+    menu.removeAction(clipboard)
+    menu.insertAction(app.window.settings_action, clipboard)
     app.window.setAcceptDrops(True)
     app.window.installEventFilter(actions)
     app.summary_actions = actions

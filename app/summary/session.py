@@ -48,16 +48,20 @@ class SummarySession:
         self.points: list[Point] = []
         self.result: Summary | None = None
         self.files: list[Path] = []
+        self.text: str | None = None
+        self.text_name = ""
 
     @property
     def busy(self) -> bool:
         return self.task is not None and not self.task.done()
 
-    def start(self, files: Sequence[str | Path], options: SummaryOptions, *, fresh: bool = False) -> bool:
-        """Begin summarising; False while one is already running."""
-        if self.busy or not files:
+    def start(self, files: Sequence[str | Path], options: SummaryOptions, *, fresh: bool = False,
+              text: str | None = None, text_name: str = "clipboard text") -> bool:
+        """Begin summarising files (or a text: pasted, from the clipboard); False while one runs."""
+        if self.busy or not (files or text is not None):
             return False
         self.files = [Path(f) for f in files]
+        self.text, self.text_name = text, text_name
         self.control = SummaryControl()
         self.points, self.result = [], None
         self.task = asyncio.ensure_future(self._run(self.control, options, fresh))
@@ -75,6 +79,11 @@ class SummarySession:
         try:
             outcome = await read_documents(self.files, emit=self._on_event, cancel=control.event,
                                            skip_unreadable=True)
+            if self.text is not None:
+                from engine.documents.reader import text_document
+
+                pasted = text_document(self.text, name=self.text_name)
+                outcome = type(outcome)((pasted, *outcome.documents), outcome.skipped)
             notes = [f"Skipped {e.user_message()}" for e in outcome.skipped]
             notes += [n for d in outcome.documents for n in d.notes]
             if notes:

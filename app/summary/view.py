@@ -136,12 +136,14 @@ class SummaryView(QWidget):
 
     # --- actions ---
 
-    def start(self, files: Sequence[str | Path], options: SummaryOptions | None = None) -> bool:
-        """Summarise files (the options shown are used when none are given)."""
+    def start(self, files: Sequence[str | Path], options: SummaryOptions | None = None, *,
+              text: str | None = None, text_name: str = "clipboard text") -> bool:
+        """Summarise files, or a text (the options shown are used when none are given)."""
         files = [Path(f) for f in files]
         if options is not None:
             self._show_options(options)
-        names = ", ".join(f.name for f in files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+        labels = ([text_name] if text is not None else []) + [f.name for f in files]
+        names = ", ".join(labels[:3]) + (f" and {len(labels) - 3} more" if len(labels) > 3 else "")
         self.heading.setText(f"Summary of {names}")
         self.setWindowTitle(f"Ponder — Summary of {names}")
         self.notes.hide()
@@ -150,12 +152,13 @@ class SummaryView(QWidget):
         self.markdown = ""
         self._set_result_actions(False)
         self.status.setText("Starting…")
-        return self.session.start(files, self.options())
+        return self.session.start(files, self.options(), text=text, text_name=text_name)
 
     def rerun(self) -> None:
         """Run again with the options now shown (saved sections of an equal run are reused)."""
-        if self.session.files and not self.session.busy:
-            self.start(self.session.files)
+        session = self.session
+        if (session.files or session.text is not None) and not session.busy:
+            self.start(session.files, text=session.text, text_name=session.text_name)
 
     def cancel(self) -> None:
         if self.session.busy:
@@ -201,7 +204,7 @@ class SummaryView(QWidget):
         self.status.setText(progress_text(event))
 
     def summary_points(self, points: Sequence[Point]) -> None:
-        several = len(self.session.files) > 1
+        several = len(self.session.files) + (self.session.text is not None) > 1
         self._show(render(points, paragraph=False, with_document=several))
 
     def summary_notes(self, notes: Sequence[str]) -> None:

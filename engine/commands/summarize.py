@@ -18,7 +18,8 @@ from engine.paths import Paths
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "summarize", help="summarise documents (.txt .md .html .pdf .docx .rtf, or folders) with sources")
-    parser.add_argument("files", nargs="+", metavar="FILE", help="files or folders to summarise")
+    parser.add_argument("files", nargs="+", metavar="FILE",
+                        help="files or folders to summarise; '-' reads text from standard input")
     parser.add_argument("--length", default="medium", choices=("short", "medium", "long"),
                         help="how long the summary is (default: medium)")
     parser.add_argument("--form", default="bullets", choices=("paragraph", "bullets", "key-points"),
@@ -77,10 +78,12 @@ async def _summarize(args: argparse.Namespace, paths: Paths, options, out: Path 
         pass
     printer = _JsonProgress(sys.stdout) if args.json else _TextProgress(sys.stderr)
     try:
-        outcome = await read_documents(args.files, emit=printer.show, cancel=control.event)
+        piped = [_stdin_document()] if "-" in args.files else []
+        outcome = await read_documents([f for f in args.files if f != "-"], emit=printer.show, cancel=control.event)
     except PonderError as exc:
         printer.end()
         return _fail(exc, args.json)
+    documents = tuple(piped) + outcome.documents
     for skipped in outcome.skipped:
         printer.note(f"skipped {skipped.user_message()}")
     service = InferenceService(paths=paths)
@@ -89,7 +92,7 @@ async def _summarize(args: argparse.Namespace, paths: Paths, options, out: Path 
         try:
             loaded = await assistant.load(ModelChoice(spec=args.model or default_model(paths), provider=args.provider))
             summarizer = make_summarizer(assistant, loaded.folder, paths)
-            summary = await summarizer.run(outcome.documents, options, emit=printer.show, control=control,
+            summary = await summarizer.run(documents, options, emit=printer.show, control=control,
                                            fresh=args.restart)
         except PonderError as exc:
             printer.end()
@@ -113,6 +116,15 @@ async def _summarize(args: argparse.Namespace, paths: Paths, options, out: Path 
               "Run the same command again to continue.", file=sys.stderr)
         return 130
     return 0
+
+
+def _stdin_document():
+    from engine.documents.reader import text_document
+
+    data = sys.stdin.buffer.read(64 * 2**20 + 1)
+    from engine.documents.text import decode_text
+
+    return text_document(decode_text(data, Path("standard input")), name="standard input")
 
 
 def _write(out: Path, text: str) -> None:

@@ -10,7 +10,7 @@ from engine.errors import PonderError
 class DocumentError(PonderError):
     """A document that cannot be summarised; the message starts with the file's name."""
 
-    exit_code = 7
+    exit_code = 10
     reason = "cannot be read"
 
     def __init__(self, path: Path | str, detail: str = "") -> None:

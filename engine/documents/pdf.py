@@ -59,6 +59,7 @@ def read_pdf(path: Path) -> Iterator[Section | Note]:
             unread.append(number)
             continue
         if len(text.strip()) < MIN_PAGE_CHARS:
+            _check_bomb(page, number, path)
             text = ocr.read(page) or text
         if text.strip():
             yield Section(text.strip(), f"p. {number}", page=number)
@@ -67,6 +68,21 @@ def read_pdf(path: Path) -> Iterator[Section | Note]:
     if unread:
         why = "" if ocr.available else " (scanned pages need OCR: install rapidocr-onnxruntime)"
         yield Note(f"{path.name}: no text on {_pages(unread)}{why}")
+
+
+def _check_bomb(page: Any, number: int, path: Path) -> None:
+    """pypdf's extract_text() hides a stream that hits its size limit; name it instead."""
+    from pypdf.errors import LimitReachedError, PyPdfError
+
+    try:
+        contents = page.get_contents()
+        if contents is not None:
+            contents.get_data()
+    except LimitReachedError as exc:
+        raise DocumentTooLargeError(
+            path, f"page {number} expands to more data than is safe to read (a decompression bomb?)") from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError):
+        pass  # damaged content: the page is reported as unreadable by the caller
 
 
 def _unlock(reader: Any, path: Path) -> None:
@@ -80,7 +96,8 @@ def _unlock(reader: Any, path: Path) -> None:
 
 
 class _Ocr:
-    """rapidocr-onnxruntime when installed; loaded on the first scanned page only."""
+    """The screen-OCR engine (engine.capture.ocr, rapidocr-onnxruntime), loaded on the first
+    scanned page only; unavailable when rapidocr is not installed."""
 
     def __init__(self) -> None:
         self.engine: Any = None
@@ -95,23 +112,24 @@ class _Ocr:
             return ""
         if not images:
             return ""
-        if self.engine is None:
-            try:
-                from rapidocr_onnxruntime import RapidOCR
-            except ImportError:
-                self.available = False
-                return ""
-            self.engine = RapidOCR()
         import numpy as np
 
-        lines: list[str] = []
+        from engine.capture.ocr import CaptureError, OcrEngine
+
+        if self.engine is None:
+            self.engine = OcrEngine(threads=1)
+        texts: list[str] = []
         for image in images:
             try:
-                result, _ = self.engine(np.asarray(image.image.convert("RGB")))
+                texts.append(self.engine.recognise(np.asarray(image.image.convert("RGB"))).text)
+            except CaptureError as exc:
+                if "not installed" in str(exc):
+                    self.available = False
+                    return ""
+                log.info("OCR failed on an image: %s", exc)
             except Exception:  # noqa: BLE001 - one unreadable image must not lose the page
                 continue
-            lines += [item[1] for item in result or ()]
-        return "\n".join(lines)
+        return "\n".join(t for t in texts if t.strip())
 
 
 def _pages(numbers: list[int]) -> str:

@@ -55,6 +55,25 @@ def read_document(path: str | Path, *, limits: SandboxLimits | None = None,
                     notes=result.notes)
 
 
+def text_document(text: str, *, name: str = "pasted text", max_chars: int | None = None) -> Document:
+    """Pasted or piped text as a Document (no sandbox needed: it is already text in memory).
+
+    Markdown headings, when there are any, become the sections' labels; else line ranges.
+    """
+    from engine.documents.text import _HEADING, markdown_sections, plain_sections
+
+    limit = SandboxLimits().max_chars if max_chars is None else max_chars
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    if not text.strip():
+        raise EmptyDocumentError(Path(name), "there is no text to summarise")
+    if len(text) > limit:
+        raise DocumentTooLargeError(Path(name), f"the text holds more than {limit:,} characters")
+    has_headings = any(_HEADING.match(line) for line in text.split("\n", 2000)[:2000])
+    sections = tuple(markdown_sections(text) if has_headings else plain_sections(text))
+    digest = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+    return Document(path=Path(name), kind="text", sections=sections, sha256=digest)
+
+
 def file_hash(path: Path) -> str:
     """sha256 of the file's bytes, read in blocks."""
     digest = hashlib.sha256()

@@ -38,6 +38,8 @@ async def read_documents(inputs: Sequence[str | Path], *, emit: Callable[[Summar
     at all can be read, the first error is raised.
     """
     named = set() if skip_unreadable else {Path(i).expanduser() for i in inputs if not Path(i).expanduser().is_dir()}
+    if not inputs:
+        return ReadOutcome((), ())
     files = list(expand_inputs(inputs))
     documents: list[Document] = []
     skipped: list[DocumentError] = []

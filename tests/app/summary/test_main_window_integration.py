@@ -45,3 +45,14 @@ def test_dropping_a_file_on_the_window_opens_its_summary_and_it_can_go_to_the_ch
     attachment = ponder.window.chat.composer.attachment
     assert attachment is not None and attachment.text == view.markdown
     assert attachment.name == "Summary of notes.md.md"
+
+    # The clipboard: File > Summarize clipboard opens a summary of its text.
+    QApplication.clipboard().setText("# Budget\nThe budget was approved in May.\n")
+    clip = ponder.window.findChild(type(action), "summarizeClipboardAction")
+    assert clip is not None and clip in ponder.window.menu("File").actions()
+    clip.trigger()
+    assert len(views) == 2
+    qtbot.addWidget(views[1])
+    qtbot.waitUntil(lambda: views[1].session.result is not None, timeout=120_000)
+    assert views[1].heading.text() == "Summary of clipboard text"
+    assert "§ Budget" in views[1].markdown

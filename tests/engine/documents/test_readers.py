@@ -85,3 +85,36 @@ def test_folders_expand_to_their_supported_files(tmp_path):
     (tmp_path / "sub" / "b.md").write_text("y")
     (tmp_path / "image.png").write_bytes(b"\x89PNG")
     assert [p.name for p in expand_inputs([tmp_path])] == ["a.txt", "b.md"]
+
+
+def test_pasted_text_becomes_a_document_labelled_by_headings_or_lines():
+    from engine.documents.errors import EmptyDocumentError
+    from engine.documents.reader import text_document
+
+    markdown = text_document("# Aims\nGrow.\n\n# Risks\nCosts.\n", name="clipboard text")
+    assert [s.label for s in markdown.sections] == ["§ Aims", "§ Risks"]
+    assert markdown.name == "clipboard text"
+    plain = text_document("one\n\ntwo\n")
+    assert [s.label for s in plain.sections] == ["lines 1–3"]
+    assert text_document("same").sha256 == text_document("same").sha256 != plain.sha256
+    with pytest.raises(EmptyDocumentError, match="no text"):
+        text_document("  \n\t")
+
+
+def test_a_scanned_page_is_read_by_ocr(tmp_path):
+    pytest.importorskip("rapidocr_onnxruntime")
+    from fpdf import FPDF
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (1200, 300), "white")
+    ImageDraw.Draw(image).text((40, 100), "Quarterly revenue grew strongly", fill="black",
+                               font=ImageFont.load_default(size=64))
+    scan = tmp_path / "scan.png"
+    image.save(scan)
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.image(str(scan), x=10, y=10, w=190)
+    pdf.output(str(tmp_path / "scanned.pdf"))
+    document = read_document(tmp_path / "scanned.pdf")
+    assert document.sections[0].label == "p. 1"
+    assert "revenue" in document.sections[0].text.lower()

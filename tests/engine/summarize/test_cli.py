@@ -58,7 +58,7 @@ def test_bad_input_exits_non_zero_with_one_clear_line(tmp_path, case):
     build, _, words = CORPUS[case]
     path = build(tmp_path)
     result = ponder(str(path), home=tmp_path / "home")
-    assert result.returncode == 7
+    assert result.returncode == 10
     assert result.stdout == ""
     # Progress lines, then exactly one message, naming the file and the reason; no traceback.
     messages = [line for line in result.stderr.splitlines() if line.startswith("ponder:")]
@@ -75,3 +75,14 @@ def test_bad_options_and_missing_files_are_refused_before_any_work(tmp_path):
     assert bad_out.returncode == 2 and "does not exist" in bad_out.stderr
     bad_length = ponder(str(tmp_path), "--length", "tiny", home=tmp_path)
     assert bad_length.returncode == 2 and "invalid choice" in bad_length.stderr
+
+
+@pytest.mark.slow
+def test_text_piped_on_standard_input_is_summarised(tmp_path, model_dir):
+    env = {**os.environ, "PONDER_HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "app", "summarize", "-", "--json", "--model", str(model_dir)],
+                            cwd=ROOT, env=env, input="# Risks\nThe server is slow.\n", capture_output=True,
+                            text=True, timeout=240)
+    assert result.returncode == 0, result.stderr
+    done = json.loads(result.stdout.splitlines()[-1])
+    assert done["type"] == "done" and all(p["source"] == "§ Risks" for p in done["points"])
