@@ -28,6 +28,7 @@ from engine.errors import user_message
 from engine.paths import Paths
 
 QUESTION, EXPECTED = "What is 2 plus 3?", "5"
+OCR_TEXT = "Offline 2026"
 #: The built-in text the summary check summarises.
 SAMPLE_TEXT = (
     "Ponder is a desktop assistant that runs a reasoning model on the user's own computer. "
@@ -233,6 +234,21 @@ async def _check_history(ctx: SelfTestContext) -> str:
     return "SQLCipher store written, reopened and read back"
 
 
+async def _check_ocr(ctx: SelfTestContext) -> str:
+    _require("engine.capture.ocr", "screen-text recognition")
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    from engine.capture.ocr import OcrEngine
+
+    image = Image.new("RGB", (480, 120), "white")
+    ImageDraw.Draw(image).text((20, 30), OCR_TEXT, fill="black", font=ImageFont.load_default(size=48))
+    result = await asyncio.to_thread(OcrEngine().recognise, np.asarray(image))
+    if result.text.strip().lower() != OCR_TEXT.lower():
+        raise RuntimeError(f"read {result.text!r} from an image of {OCR_TEXT!r}")
+    return f"read {result.text!r} from a rendered image"
+
+
 async def _generate(ctx: SelfTestContext, request):
     """The Finished event of one turn that produced text; raises if the turn failed."""
     from engine.events import Failed, Finished, FinishReason
@@ -257,5 +273,6 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("generate", _check_generate),
     ("quick action", _check_quick_action),
     ("summary", _check_summary),
+    ("screen text (OCR)", _check_ocr),
     ("encrypted history", _check_history),
 )
