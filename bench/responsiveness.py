@@ -16,6 +16,10 @@ step takes >= 50 ms: a Phi-4-mini-shaped model from tools/build_bench_model.py. 
 counted in the phase in which its sleep began; the phase boundary is the first token's time on
 the worker. Idle lateness (no inference) is measured first, as the loop's own floor.
 
+Control: a separate process runs the same 5 ms ticker on plain asyncio for the whole run. It
+shares no GIL with the engine, so its lateness is what the machine's scheduler alone costs
+(other processes, inference threads on every core); lateness above the control's is ours.
+
     python tools/build_bench_model.py --layers 2 --tokenizer resources/models/demo
     python -m bench.responsiveness --model bench/models/phi4-mini-shape-L2
     python -m bench.responsiveness --model bench/models/phi4-mini-shape-L2 --loop qasync
@@ -25,7 +29,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +41,21 @@ from pathlib import Path
 from bench.common import machine, median, percentile, write_json
 
 TICK_S = 0.005
+#: The control ticker: a plain asyncio loop in its own process, until its stdin closes.
+#: perf_counter is CLOCK_MONOTONIC on Linux, so its samples line up with ours.
+CONTROL = """
+import asyncio, json, sys, time
+async def main():
+    loop, samples = asyncio.get_running_loop(), []
+    stop = loop.create_future()
+    loop.add_reader(sys.stdin.fileno(), lambda: stop.done() or stop.set_result(None))
+    while not stop.done():
+        start = time.perf_counter()
+        await asyncio.sleep(%r)
+        samples.append((start, time.perf_counter() - start - %r))
+    json.dump(samples, sys.stdout)
+asyncio.run(main())
+""" % (TICK_S, TICK_S)
 FILLER = "What is 37 plus 45? Add the tens, then the ones, and carry when the ones pass nine. "
 
 
@@ -82,6 +103,8 @@ class Result:
     decode_step_ms: float
     prefill: Phase
     decode: Phase
+    control_prefill: Phase
+    control_decode: Phase
 
 
 class GeneratorPath:
@@ -190,10 +213,29 @@ async def engine_path(assistant, question: str, new_tokens: int) -> tuple[float,
     return submitted, submitted + stats.time_to_first_token_s, stats.prompt_tokens, generated, step_ms
 
 
+@dataclass(frozen=True)
+class Timed:
+    """One path's run before the control process's samples are in."""
+
+    path: str
+    prompt_tokens: int
+    generated_tokens: int
+    decode_step_ms: float
+    submitted: float
+    first_token: float
+    end: float
+
+    def result(self, ours: list[tuple[float, float]], control: list[tuple[float, float]]) -> Result:
+        return Result(self.path, self.prompt_tokens, self.generated_tokens, self.decode_step_ms,
+                      Phase.of(ours, self.submitted, self.first_token), Phase.of(ours, self.first_token, self.end),
+                      Phase.of(control, self.submitted, self.first_token), Phase.of(control, self.first_token, self.end))
+
+
 async def measure(args: argparse.Namespace) -> dict:
     from engine.assistant import Assistant
     from engine.service import InferenceService, ModelChoice
 
+    control = subprocess.Popen([sys.executable, "-c", CONTROL], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     ticker = Ticker()
     ticking = asyncio.create_task(ticker.run())
     idle_start = time.perf_counter()
@@ -204,7 +246,7 @@ async def measure(args: argparse.Namespace) -> dict:
     generator = GeneratorPath(args.model, args.threads)
     question, ids = generator.calibrate(args.prompt_tokens)
     print(f"prompt: {len(ids)} tokens", flush=True)
-    results: list[Result] = []
+    timed: list[Timed] = []
     paths = args.paths.split(",")
     if "engine" in paths:
         service = InferenceService()
@@ -212,10 +254,9 @@ async def measure(args: argparse.Namespace) -> dict:
             assistant = Assistant(service)
             await assistant.load(ModelChoice(spec=str(args.model), provider="cpu", threads=args.threads))
             submitted, first, prompt_tokens, generated, step_ms = await engine_path(assistant, question, args.decode_tokens)
-            end = time.perf_counter()
-            results.append(Result("engine (og.Engine.run)", prompt_tokens, generated, step_ms,
-                                  Phase.of(ticker.samples, submitted, first), Phase.of(ticker.samples, first, end)))
-            _print(results[-1])
+            timed.append(Timed("engine (og.Engine.run)", prompt_tokens, generated, step_ms,
+                               submitted, first, time.perf_counter()))
+            print(f"{timed[-1].path}: done", flush=True)
         finally:
             service.close()
     variants = [("generator", None)] if "generator" in paths else []
@@ -224,14 +265,17 @@ async def measure(args: argparse.Namespace) -> dict:
     try:
         for name, chunk in variants:
             submitted, first, generated, steps = await generator.run(ids, args.decode_tokens, chunk)
-            end = time.perf_counter()
-            results.append(Result(name, len(ids), generated, 1000 * median(steps),
-                                  Phase.of(ticker.samples, submitted, first), Phase.of(ticker.samples, first, end)))
-            _print(results[-1])
+            timed.append(Timed(name, len(ids), generated, 1000 * median(steps), submitted, first, time.perf_counter()))
+            print(f"{name}: done", flush=True)
     finally:
         generator.close()
-    ticker.running = False
-    await ticking
+        ticker.running = False
+        await ticking
+        stdout, _ = await asyncio.get_running_loop().run_in_executor(None, control.communicate, b"")
+    control_samples = [tuple(sample) for sample in json.loads(stdout)]
+    results = [t.result(ticker.samples, control_samples) for t in timed]
+    for result in results:
+        _print(result)
     return {"idle": idle, "results": results}
 
 
@@ -239,7 +283,9 @@ def _print(result: Result) -> None:
     print(f"{result.path}: {result.prompt_tokens} prompt tokens, {result.generated_tokens} generated, "
           f"decode step median {result.decode_step_ms:.0f} ms")
     print(f"  prefill          : {result.prefill.line()}")
-    print(f"  decode           : {result.decode.line()}", flush=True)
+    print(f"  decode           : {result.decode.line()}")
+    print(f"  control, prefill : {result.control_prefill.line()}")
+    print(f"  control, decode  : {result.control_decode.line()}", flush=True)
 
 
 def run_qasync(coro_factory):
