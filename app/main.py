@@ -12,7 +12,7 @@ import logging
 import sys
 from dataclasses import dataclass, field
 
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import texts
@@ -88,7 +88,7 @@ class PonderApp:
         self.controller.model_loaded(result)
         self.window.status.model_loaded(result)
         if result.folder.path == demo_model_dir().resolve():
-            self.window.model_banner.show_message(texts.DEMO_BANNER, action="How to get a model")
+            self.window.model_banner.show_message(texts.DEMO_BANNER, action=texts.GET_A_MODEL_ACTION)
         self.window.chat._refresh_all()
 
     def _load_failed(self, error: BaseException) -> None:
@@ -196,10 +196,14 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
 
 
 def _banner_action(app: PonderApp) -> None:
-    if app.controller.model is not None:
-        _show_model_help(app.window)
-    else:
+    if app.controller.model is None:
         app.open_settings()
+        return
+    manager = app.window.findChild(QAction, "modelManagerAction")
+    if manager is not None:
+        manager.trigger()
+    else:
+        _show_model_help(app.window)
 
 
 def _show_model_help(parent) -> None:

@@ -7,11 +7,13 @@ DEMO_BANNER = (
     "Get a real model to ask anything."
 )
 
+GET_A_MODEL_ACTION = "Get a model…"
 GET_A_MODEL_TITLE = "Getting a real model"
 
-#: Until the model manager exists (a later issue), this explains the manual way.
+#: The manual way, next to the model manager.
 GET_A_MODEL = (
-    "<p>A model manager is coming to Ponder. Until then:</p>"
+    "<p>Open <b>File → Models…</b> (Ctrl+M) to download a model that suits this computer. "
+    "Or use a model folder you already have:</p>"
     "<ol>"
     "<li>Download an ONNX build of <b>Phi-4-mini-reasoning</b> (for example the "
     "<code>cpu-int4-rtn-block-32-acc-level-4</code> folder of "

@@ -52,6 +52,7 @@ class ChatController:
         self._turn: ChatTurn | None = None
         self._stopping = False
         self._answer_now = False  # asked before the engine turn existed
+        self._waiting = False  # the turn's task is waiting for the model
         self._running = False
 
     # --- model state (set by whoever loads the model) ---
@@ -114,8 +115,8 @@ class ChatController:
         self._stopping = True
         if self._turn is not None:
             self._turn.cancel()
-        elif self._task is not None:
-            self._task.cancel()  # still waiting for the model: nothing runs yet
+        elif self._waiting and self._task is not None:
+            self._task.cancel()  # waiting for the model: no engine turn to stop yet
 
     def answer_now(self) -> bool:
         """End the thinking: during a turn, or resume a reply that has thinking and no answer."""
@@ -167,7 +168,12 @@ class ChatController:
     async def _run(self, exchange: Exchange, resume: str | None, close: bool) -> None:
         reply = exchange.reply
         try:
+            # Stopped before this task ran (a cancel now would skip the finally below).
+            if self._stopping:
+                raise asyncio.CancelledError
+            self._waiting = True
             await self._wait_for_model()
+            self._waiting = False
             for _ in range(_FIT_ATTEMPTS):
                 if not await self._run_once(exchange, resume, close):
                     break
@@ -179,7 +185,7 @@ class ChatController:
             log.exception("chat turn failed")
             reply.fail(exc)
         finally:
-            self._turn, self._running = None, False
+            self._turn, self._running, self._waiting = None, False, False
             self._update_notices(exchange)
             self._notify("exchange_updated", exchange)
             self._notify("busy_changed", False)

@@ -67,6 +67,7 @@ class MessageList(QScrollArea):
         self._show_empty(False)
         # Before the trailing stretch, so the column stays top-aligned.
         self._column_layout.insertWidget(self._column_layout.count() - 1, widget)
+        widget.show()  # now, not on the layout's queued show: the reply's controls work at once
         self.widgets.append(widget)
         self._follow = True
         return widget

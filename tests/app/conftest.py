@@ -36,7 +36,9 @@ def qloop(qapp):
     except (RuntimeError, TypeError):
         pass
     loop._after_run_forever()
-    loop.stop()
+    # Not loop.stop(): it calls QApplication.exit(), after which Qt's nested event loops (the ones
+    # qtbot waits in) return at once for the rest of the session.
+    loop._QEventLoop__is_running = False
     asyncio.events._set_running_loop(None)
     loop.close()
     asyncio.set_event_loop(None)
@@ -69,11 +71,13 @@ def ponder(qtbot, qloop, ponder_home):
     app = build_app(QApplication.instance(), ponder_home, model=spec)
     # The demo model is reliable only near-greedy (its README); the window samples by default.
     app.settings.set("temperature", 0.05)
-    qtbot.addWidget(app.window)
     app.show()
     app.start_loading()
     qtbot.waitUntil(lambda: app.controller.model is not None, timeout=60_000)
     yield app
+    # Stop the turn before the window goes (qtbot.addWidget would close it first).
     app.controller.stop()
     qtbot.waitUntil(lambda: not app.controller.busy, timeout=30_000)
+    app.window.close()
     app.shutdown()
+    app.window.deleteLater()
