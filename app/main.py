@@ -85,9 +85,11 @@ class PonderApp:
         self._loaded(result)
 
     def _loaded(self, result: LoadResult) -> None:
+        demo = result.folder.path == demo_model_dir().resolve()
+        self.controller.greedy = demo  # the demo model is reliable only with greedy decoding
         self.controller.model_loaded(result)
         self.window.status.model_loaded(result)
-        if result.folder.path == demo_model_dir().resolve():
+        if demo:
             self.window.model_banner.show_message(texts.DEMO_BANNER, action=texts.GET_A_MODEL_ACTION)
         self.window.chat._refresh_all()
 

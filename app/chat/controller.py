@@ -46,6 +46,8 @@ class ChatController:
         self.conversation = Conversation()
         self.effort: str = settings.get("effort")
         self.model: LoadResult | None = None
+        #: Greedy decoding instead of the sampling settings (the demo model needs it).
+        self.greedy = False
         self._model_error: PonderError | None = None
         self._model_ready: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
@@ -223,7 +225,7 @@ class ChatController:
         s = self.settings
         return ChatRequest(
             messages=self.conversation.messages_until(exchange),
-            sampling=Sampling(temperature=s.get("temperature"), top_p=s.get("top_p")),
+            sampling=Sampling(greedy=self.greedy, temperature=s.get("temperature"), top_p=s.get("top_p")),
             budget=ThinkingBudget.parse(self.effort, s.thinking_budgets()),
             system_prompt=s.get("system_prompt"),
             resume_thinking=resume,

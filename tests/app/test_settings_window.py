@@ -1,0 +1,66 @@
+"""Settings through the window: the dialog edits them, they survive a restart, a corrupt file
+is set aside with a notice, and the theme follows the setting."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QDialogButtonBox, QDoubleSpinBox, QSpinBox
+
+from app.main import build_app
+from app.settings_dialog import SettingsDialog
+from app.theme import DARK
+from engine.settings import Settings
+
+
+def _app(qtbot, paths):
+    app = build_app(QApplication.instance(), paths)
+    qtbot.addWidget(app.window)
+    return app
+
+
+def test_dialog_edits_are_saved_and_survive_a_restart(qtbot, ponder_home):
+    app = _app(qtbot, ponder_home)
+    assert app.window.settings_action.shortcut() == QKeySequence("Ctrl+,")
+    dialog = SettingsDialog(app.settings, app.window)
+    qtbot.addWidget(dialog)
+    dialog.findChild(QDoubleSpinBox, "setting_temperature").setValue(0.4)
+    dialog.findChild(QSpinBox, "setting_budget_high").setValue(9000)
+    dialog.findChild(QCheckBox, "setting_thinking_expanded").setChecked(True)
+    dialog.findChild(QComboBox, "setting_theme").setCurrentIndex(2)  # dark
+    dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save).click()
+    assert dialog.result_settings is not None
+    app.apply_settings(dialog.result_settings)
+    assert app.theme is DARK and DARK.window in QApplication.instance().styleSheet()
+    app.service.close()
+
+    again = _app(qtbot, ponder_home)
+    assert again.settings.get("temperature") == 0.4
+    assert again.settings.get("budget_high") == 9000
+    assert again.settings.get("thinking_expanded") is True
+    assert again.settings.get("theme") == "dark" and again.theme is DARK
+    again.apply_settings(Settings())  # back to the light theme for the tests that follow
+    again.service.close()
+
+
+def test_restore_defaults_in_the_dialog(qtbot, ponder_home):
+    settings = Settings()
+    settings.set("top_p", 0.5)
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.RestoreDefaults).click()
+    dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save).click()
+    assert dialog.result_settings == Settings()
+
+
+def test_a_corrupt_settings_file_is_kept_and_the_user_told(qtbot, ponder_home):
+    ponder_home.config.mkdir(parents=True)
+    ponder_home.settings_file.write_text("{ this is not json", encoding="utf-8")
+    app = _app(qtbot, ponder_home)
+    app.window.show()
+    banner = app.window.notice_banner
+    assert banner.isVisible() and "could not be read" in banner.label.text()
+    kept = [p for p in ponder_home.config.iterdir() if p.name.startswith("settings.json.corrupt-")]
+    assert len(kept) == 1 and kept[0].name in banner.label.text()
+    assert kept[0].read_text(encoding="utf-8") == "{ this is not json"
+    assert app.settings == Settings()
+    app.service.close()
