@@ -87,7 +87,7 @@ class ChatView(QWidget):
 
     def exchange_added(self, exchange: Exchange) -> None:
         self.messages.add(exchange)
-        self._refresh_all()
+        self._refresh_last(2)  # the new one, and the one before loses Edit/Regenerate
         self.messages.scroll_to_bottom()
 
     def exchange_updated(self, exchange: Exchange) -> None:
@@ -100,7 +100,7 @@ class ChatView(QWidget):
 
     def busy_changed(self, busy: bool) -> None:
         self.composer.set_busy(busy)
-        self._refresh_all()
+        self._refresh_last(1)  # only the last exchange has busy-dependent controls
         self.busy_toggled.emit(busy)
         if not busy:
             self.composer.input.setFocus()
@@ -132,7 +132,10 @@ class ChatView(QWidget):
         self.controller.effort = effort
 
     def _refresh_all(self) -> None:
-        for widget in self.messages.widgets:
+        self._refresh_last(len(self.messages.widgets))
+
+    def _refresh_last(self, count: int) -> None:
+        for widget in self.messages.widgets[-count:] if count else []:
             self._refresh(widget)
 
     def _refresh(self, widget: ExchangeWidget) -> None:
