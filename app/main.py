@@ -117,7 +117,9 @@ class PonderApp:
         for key in new.schema:
             self.settings.set(key, new.get(key))
         self.refresh_theme()
-        if reload and not self.model_override and not self.controller.busy:
+        if reload and not self.controller.busy:
+            # A model chosen in Settings wins over --model / --provider from the command line.
+            self.model_override = self.provider_override = None
             self.start_loading()
 
     def refresh_theme(self) -> None:
