@@ -235,3 +235,31 @@ def test_a_10_mb_paste_never_freezes_and_is_cut_to_fit(ponder, qtbot):
     assert exchange.attachment.truncated
     notices = _last_widget(ponder).findChild(QLabel, "replyNotice")
     assert notices.isVisible() and "were sent" in notices.text()
+
+
+def test_a_model_that_fails_to_load_is_explained_and_settings_recover(qtbot, qloop, ponder_home):
+    from PySide6.QtWidgets import QApplication
+
+    from app.main import build_app
+    from tests.app.conftest import demo_spec
+
+    app = build_app(QApplication.instance(), ponder_home, model=str(ponder_home.data / "no-such-model"))
+    app.show()
+    app.start_loading()
+    banner = app.window.model_banner
+    qtbot.waitUntil(lambda: banner.isVisible() and "could not be loaded" in banner.label.text(), timeout=30_000)
+    _ask(qtbot, app, "What is 2 plus 3?")
+    _wait_done(qtbot, app)
+    assert _reply(app).phase is Phase.FAILED and "No model found" in _reply(app).error
+    assert _last_widget(app).findChild(QLabel, "replyError").isVisible()
+
+    fixed = app.settings.copy()
+    fixed.set("model", demo_spec())
+    fixed.set("temperature", 0.05)
+    app.apply_settings(fixed)
+    qtbot.waitUntil(lambda: app.controller.model is not None, timeout=60_000)
+    qtbot.mouseClick(_button(_last_widget(app), "regenerateButton"), Qt.MouseButton.LeftButton)
+    _wait_done(qtbot, app)
+    assert "The answer is" in _answer_text(app)
+    app.window.close()
+    app.shutdown()
