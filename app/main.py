@@ -12,7 +12,7 @@ import logging
 import sys
 from dataclasses import dataclass, field
 
-from PySide6.QtGui import QAction, QIcon
+from PySide6.QtGui import QAction, QActionGroup, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import texts
@@ -109,18 +109,29 @@ class PonderApp:
 
     def apply_settings(self, new: Settings) -> None:
         """Save, then apply: theme and text size at once, a model change by reloading."""
-        reload = (new.get("model"), new.get("provider")) != (self.settings.get("model"), self.settings.get("provider"))
+        def changed(*keys: str) -> bool:
+            return any(new.get(k) != self.settings.get(k) for k in keys)
+
+        reload, restyle = changed("model", "provider"), changed("theme", "font_size")
         try:
             self.store.save(new)
         except OSError as exc:
             self.window.notice_banner.show_message(f"The settings could not be saved: {exc}", kind="error")
         for key in new.schema:
             self.settings.set(key, new.get(key))
-        self.refresh_theme()
+        if restyle:
+            self.refresh_theme()  # re-renders every answer: only when the look changed
+        self.window.chat.composer.set_budgets(self.settings.thinking_budgets())
         if reload and not self.controller.busy:
             # A model chosen in Settings wins over --model / --provider from the command line.
             self.model_override = self.provider_override = None
             self.start_loading()
+
+    def remember(self, key: str, value: object) -> None:
+        """Change one setting from a menu or control, and save it."""
+        updated = self.settings.copy()
+        updated.set(key, value)
+        self.apply_settings(updated)
 
     def refresh_theme(self) -> None:
         self.theme = pick_theme(self.settings.get("theme"), system_is_dark(self.qapp))
@@ -179,6 +190,8 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
                     model_override=model, provider_override=provider)
     window.settings_action.triggered.connect(app.open_settings)
     window.model_banner.action_triggered.connect(lambda: _banner_action(app))
+    _add_view_menu(app)
+    chat.composer.effort_changed.connect(lambda effort: app.remember("effort", effort))
     help_action = window.add_action("Help", "Getting a &model…", None, lambda: _show_model_help(window))
     help_action.setObjectName("modelHelpAction")
     window.add_action("Help", "&About Ponder", None,
@@ -197,6 +210,23 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
 
     attach_model_manager(app)
     return app
+
+
+def _add_view_menu(app: PonderApp) -> None:
+    """View: thinking pane default and theme, both settings."""
+    window = app.window
+    expanded = window.add_action("View", "Show &thinking expanded", None)
+    expanded.setCheckable(True)
+    expanded.setChecked(app.settings.get("thinking_expanded"))
+    expanded.toggled.connect(lambda on: app.remember("thinking_expanded", on))
+    window.menu("View").addSeparator()
+    themes = QActionGroup(window)
+    for key, label in (("system", "Theme: follow the &system"), ("light", "Theme: &light"), ("dark", "Theme: &dark")):
+        action = window.add_action("View", label, None)
+        action.setCheckable(True)
+        action.setChecked(app.settings.get("theme") == key)
+        action.triggered.connect(lambda _on=False, key=key: app.remember("theme", key))
+        themes.addAction(action)
 
 
 def _banner_action(app: PonderApp) -> None:

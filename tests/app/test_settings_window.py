@@ -64,3 +64,19 @@ def test_a_corrupt_settings_file_is_kept_and_the_user_told(qtbot, ponder_home):
     assert kept[0].read_text(encoding="utf-8") == "{ this is not json"
     assert app.settings == Settings()
     app.service.close()
+
+
+def test_effort_and_view_choices_are_remembered(qtbot, ponder_home):
+    app = _app(qtbot, ponder_home)
+    combo = app.window.findChild(QComboBox, "effortSelector")
+    combo.setCurrentIndex(combo.findData("high"))
+    assert app.controller.effort == "high"
+    expand = next(a for a in app.window.menu("View").actions() if "thinking expanded" in a.text())
+    expand.trigger()
+    app.service.close()
+
+    again = _app(qtbot, ponder_home)
+    assert again.window.findChild(QComboBox, "effortSelector").currentData() == "high"
+    assert again.controller.effort == "high"
+    assert again.settings.get("thinking_expanded") is True
+    again.service.close()
