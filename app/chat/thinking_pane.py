@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.chat.conversation import Phase, Reply
+from app.chat.conversation import Reply
 
 #: Lines of thinking the collapsed pane shows while the model thinks.
 PREVIEW_LINES = 3
