@@ -86,3 +86,32 @@ def test_text_piped_on_standard_input_is_summarised(tmp_path, model_dir):
     assert result.returncode == 0, result.stderr
     done = json.loads(result.stdout.splitlines()[-1])
     assert done["type"] == "done" and all(p["source"] == "§ Risks" for p in done["points"])
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_the_points_and_the_next_run_resumes(tmp_path, report_pdf, model_dir):
+    import signal
+
+    env = {**os.environ, "PONDER_HOME": str(tmp_path)}
+    command = [sys.executable, "-m", "app", "summarize", str(report_pdf), "--json", "--model", str(model_dir)]
+    child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in child.stdout:
+        lines.append(json.loads(line))
+        if lines[-1].get("stage") == "sections" and lines[-1]["step"] == 3:
+            child.send_signal(signal.SIGINT)
+            break
+    rest, errors = child.communicate(timeout=120)
+    lines += [json.loads(line) for line in rest.splitlines()]
+    assert child.returncode == 130, errors
+    done = lines[-1]
+    assert done["type"] == "done" and done["partial"] is True
+    assert 2 <= len(done["points"]) and done["stats"]["map_steps"] >= 2
+    assert "Run the same command again to continue" in errors
+
+    again = ponder(str(report_pdf), "--json", "--model", str(model_dir), home=tmp_path)
+    assert again.returncode == 0, again.stderr
+    progress = [json.loads(line) for line in again.stdout.splitlines()]
+    first = next(p for p in progress if p.get("stage") == "sections")
+    assert first["resumed"] >= 2 and first["step"] == first["resumed"] + 1
+    assert json.loads(again.stdout.splitlines()[-1])["stats"]["resumed_steps"] >= 2
