@@ -82,15 +82,18 @@ class Phase:
     p50_ms: float
     p99_ms: float
     max_ms: float
+    max_at_s: float  # when the latest tick began, from the start of the phase
 
     @staticmethod
     def of(samples: list[tuple[float, float]], begin: float, end: float) -> Phase:
-        late = [lateness * 1000 for start, lateness in samples if begin <= start < end]
-        return Phase(len(late), end - begin, percentile(late, 50), percentile(late, 99), max(late, default=float("nan")))
+        inside = [(lateness * 1000, start - begin) for start, lateness in samples if begin <= start < end]
+        late = [ms for ms, _ in inside]
+        worst = max(inside, default=(float("nan"), float("nan")))
+        return Phase(len(late), end - begin, percentile(late, 50), percentile(late, 99), worst[0], worst[1])
 
     def line(self) -> str:
         return (f"{self.samples:5d} ticks over {self.seconds:7.2f} s   p50 {self.p50_ms:8.2f} ms   "
-                f"p99 {self.p99_ms:9.2f} ms   max {self.max_ms:9.2f} ms")
+                f"p99 {self.p99_ms:9.2f} ms   max {self.max_ms:9.2f} ms (at +{self.max_at_s:.2f} s)")
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,8 @@ class Result:
     decode: Phase
     control_prefill: Phase
     control_decode: Phase
+    #: Other spans of the path (loading and freeing the model), as measured on our loop.
+    other: dict[str, Phase] = field(default_factory=dict)
 
 
 class GeneratorPath:
@@ -224,11 +229,13 @@ class Timed:
     submitted: float
     first_token: float
     end: float
+    other: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def result(self, ours: list[tuple[float, float]], control: list[tuple[float, float]]) -> Result:
         return Result(self.path, self.prompt_tokens, self.generated_tokens, self.decode_step_ms,
                       Phase.of(ours, self.submitted, self.first_token), Phase.of(ours, self.first_token, self.end),
-                      Phase.of(control, self.submitted, self.first_token), Phase.of(control, self.first_token, self.end))
+                      Phase.of(control, self.submitted, self.first_token), Phase.of(control, self.first_token, self.end),
+                      {name: Phase.of(ours, begin, end) for name, (begin, end) in self.other.items()})
 
 
 async def measure(args: argparse.Namespace) -> dict:
@@ -250,15 +257,22 @@ async def measure(args: argparse.Namespace) -> dict:
     paths = args.paths.split(",")
     if "engine" in paths:
         service = InferenceService()
+        other: dict[str, tuple[float, float]] = {}
         try:
             assistant = Assistant(service)
+            begin = time.perf_counter()
             await assistant.load(ModelChoice(spec=str(args.model), provider="cpu", threads=args.threads))
+            other["load (assistant.load)"] = (begin - TICK_S, time.perf_counter())  # with the tick it delays
             submitted, first, prompt_tokens, generated, step_ms = await engine_path(assistant, question, args.decode_tokens)
-            timed.append(Timed("engine (og.Engine.run)", prompt_tokens, generated, step_ms,
-                               submitted, first, time.perf_counter()))
-            print(f"{timed[-1].path}: done", flush=True)
+            end = time.perf_counter()
         finally:
-            service.close()
+            # close() joins the worker thread: off the loop, or the loop's own wait would count.
+            begin = time.perf_counter()
+            await asyncio.get_running_loop().run_in_executor(None, service.close)
+            await asyncio.sleep(0.05)  # let the tick that spans the end of close() land
+            other["unload (service.close)"] = (begin - TICK_S, time.perf_counter())
+        timed.append(Timed("engine (og.Engine.run)", prompt_tokens, generated, step_ms, submitted, first, end, other))
+        print(f"{timed[-1].path}: done", flush=True)
     variants = [("generator", None)] if "generator" in paths else []
     if args.chunk:
         variants.append((f"generator, {args.chunk}-token chunks", args.chunk))
@@ -268,7 +282,7 @@ async def measure(args: argparse.Namespace) -> dict:
             timed.append(Timed(name, len(ids), generated, 1000 * median(steps), submitted, first, time.perf_counter()))
             print(f"{name}: done", flush=True)
     finally:
-        generator.close()
+        await asyncio.get_running_loop().run_in_executor(None, generator.close)
         ticker.running = False
         await ticking
         stdout, _ = await asyncio.get_running_loop().run_in_executor(None, control.communicate, b"")
@@ -285,7 +299,10 @@ def _print(result: Result) -> None:
     print(f"  prefill          : {result.prefill.line()}")
     print(f"  decode           : {result.decode.line()}")
     print(f"  control, prefill : {result.control_prefill.line()}")
-    print(f"  control, decode  : {result.control_decode.line()}", flush=True)
+    print(f"  control, decode  : {result.control_decode.line()}")
+    for name, phase in result.other.items():
+        print(f"  {name}: {phase.line()}")
+    sys.stdout.flush()
 
 
 def run_qasync(coro_factory):

@@ -46,7 +46,7 @@ def test_responsiveness_reports_both_phases_for_every_path(tmp_path, capsys):
     for result in figures["results"]:
         assert 80 <= result["prompt_tokens"] <= 96  # calibrated to the requested length
         assert result["generated_tokens"] == 6
-        assert set(result["prefill"]) == {"samples", "seconds", "p50_ms", "p99_ms", "max_ms"}
+        assert set(result["prefill"]) == {"samples", "seconds", "p50_ms", "p99_ms", "max_ms", "max_at_s"}
     assert figures["idle"]["samples"] > 0
     assert "prefill" in capsys.readouterr().out
 
