@@ -1,7 +1,7 @@
 """Run a document reader in a child process with a memory limit and a stall timeout.
 
 A hostile file (a decompression bomb, a parser loop, a 500 MB "text" file) can only cost the
-child: RLIMIT_AS stops one huge allocation that RSS sampling could not pre-empt, and the parent
+child: rlimits stop one huge allocation that RSS sampling could not pre-empt, and the parent
 kills a child that sends nothing for `stall_s`. The child streams sections as it reads them, so a
 long but honest document is never cut off by the stall timeout.
 """
@@ -28,7 +28,7 @@ class SandboxLimits:
     """What one reader child may use.
 
     Attributes:
-        memory_bytes: address-space limit of the child (RLIMIT_AS).
+        memory_bytes: memory limit of the child (RLIMIT_DATA; address space at four times that).
         stall_s: the child is killed when it sends nothing for this long.
         total_s: the child is killed after this long whatever it sends.
         max_chars: text beyond this is refused as too large.
@@ -140,11 +140,18 @@ def _child_main(conn, reader: Reader, path: Path, limits: SandboxLimits) -> None
 
 
 def _limit_memory(limit: int) -> None:
+    """RLIMIT_DATA (heap and private writable mappings: the memory a reader can fill) at `limit`,
+    and RLIMIT_AS at four times that as a backstop. RLIMIT_AS alone at 512 MB breaks OCR:
+    onnxruntime and OpenCV reserve ~850 MB of address space that they never touch."""
     try:
         resource = importlib.import_module("resource")
     except ImportError:  # Windows: no rlimits; the stall timeout still applies
         return
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    for name, value in (("RLIMIT_DATA", limit), ("RLIMIT_AS", 4 * limit)):
+        kind = getattr(resource, name, None)
+        if kind is None:
+            continue
+        soft, hard = resource.getrlimit(kind)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(kind, (value, hard))

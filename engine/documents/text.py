@@ -70,6 +70,10 @@ def _emit(lines: list[str], start: int, end: int, unit: str, p_first: int, p_las
     body = "\n".join(lines[start:end]).strip()
     if not body:
         return
+    while not lines[start].strip():  # label the lines that hold text, not the blank ones around it
+        start += 1
+    while not lines[end - 1].strip():
+        end -= 1
     if unit == "paragraphs":
         label = f"para. {p_first}" if p_first == p_last else f"paras. {p_first}–{p_last}"
     else:
