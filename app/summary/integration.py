@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog
 
@@ -50,6 +50,7 @@ class SummaryActions(QObject):
     def open(self, files: Sequence[str | Path], *, text: str | None = None) -> SummaryView:
         """A new summary window for files (or a text), started at once."""
         view = SummaryView(self._summarizer)
+        view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         view.continue_requested.connect(self.continue_in_chat)
         view.destroyed.connect(lambda _=None, v=view: self.views.remove(v) if v in self.views else None)
         self.views.append(view)

@@ -243,6 +243,7 @@ class SummaryView(QWidget):
     def closeEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
         # Closing stops the run; the sections done so far stay saved for the next run.
         self.session.cancel()
+        self.session.listener = None  # the window may be deleted before the run has stopped
         super().closeEvent(event)
 
     # --- internals ---

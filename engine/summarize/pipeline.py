@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine.documents.model import Document
-from engine.errors import CancelledError
+from engine.errors import CancelledError, ContextTooLongError
 from engine.summarize import prompts
 from engine.summarize.chunking import Chunk, chunk_documents
 from engine.summarize.events import PointsFound, Stage, Summary, SummaryEvent, SummaryProgress, SummaryStats
@@ -98,14 +98,7 @@ class _Job:
                 eta = spent / measured * remaining if measured else None
                 self._progress(Stage.SECTIONS, chunk.index + 1, len(chunks), chunk.sources, eta)
                 began = self.owner.clock()
-                answer = await run_step(
-                    self.owner.backend, self.control, self.counts,
-                    prompt=prompts.map_prompt(
-                        text=chunk.text, step=chunk.index + 1, total=len(chunks),
-                        where=describe(chunk.sources, with_document=self.with_document),
-                        carried=self._carried(plan.carry), options=self.options,
-                        max_points=MAX_POINTS_PER_CHUNK),
-                    thinking=plan.map_thinking, max_new=plan.map_new)
+                answer = await self._map_step(plan, chunk, len(chunks))
                 spent += self.owner.clock() - began
                 measured += chunk.tokens
                 found = _chunk_points(answer, chunk)
@@ -115,6 +108,28 @@ class _Job:
             self.points += found
             self.emit(PointsFound(chunk.index + 1, tuple(found)))
         self.map_rate = spent / measured if measured else None
+
+    async def _map_step(self, plan: Plan, chunk: Chunk, total: int) -> str:
+        """One map request. If the model's template needs more room than planned (a long system
+        prompt of its own), retry without the carried points, then with the text cut to fit."""
+        carried, text = self._carried(plan.carry), chunk.text
+        for attempt in range(3):
+            try:
+                return await run_step(
+                    self.owner.backend, self.control, self.counts,
+                    prompt=prompts.map_prompt(
+                        text=text, step=chunk.index + 1, total=total,
+                        where=describe(chunk.sources, with_document=self.with_document),
+                        carried=carried, options=self.options, max_points=MAX_POINTS_PER_CHUNK),
+                    thinking=plan.map_thinking, max_new=plan.map_new)
+            except ContextTooLongError as exc:
+                if attempt == 2:
+                    raise
+                if carried:
+                    carried = []
+                else:
+                    text = text[: max(1, int(len(text) * exc.available / exc.needed * 0.9))]
+        raise AssertionError("unreachable")
 
     def _carried(self, budget: int) -> list[str]:
         """The most recent points that fit the carry budget, oldest first."""

@@ -128,3 +128,20 @@ def test_a_point_goes_to_the_page_of_the_chunk_it_talks_about():
     summary = run(Summarizer(backend, WordCounter(), context=2048, model="fake").run([document], SummaryOptions()))
     assert summary.sections == 1
     assert [s.page for s in summary.points[0].sources] == [2]
+
+
+def test_a_model_whose_template_needs_more_room_still_gets_every_section():
+    from engine.errors import ContextTooLongError
+
+    # A backend that refuses prompts over 500 words, like the engine does with ContextTooLongError.
+    class Strict(ScriptedBackend):
+        def chat(self, request):
+            words = len(request.messages[-1].content.split())
+            if words > 500:
+                raise ContextTooLongError(words + 100, 600)
+            return super().chat(request)
+
+    backend = Strict(_script)
+    summary = run(Summarizer(backend, WordCounter(), context=2048, model="fake").run([_document()], SummaryOptions()))
+    assert summary.sections >= 2 and not summary.partial
+    assert {p.sources[0].page for p in summary.points} >= {1}
