@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
@@ -22,6 +23,7 @@ def _drop(window, files) -> tuple[bool, bool]:
     return enter.isAccepted(), drop.isAccepted()
 
 
+@pytest.mark.slow
 @requires_demo
 def test_dropping_a_file_on_the_window_opens_its_summary_and_it_can_go_to_the_chat(ponder, qtbot, tmp_path):
     action = ponder.window.findChild(type(ponder.window.settings_action), "summarizeFileAction")

@@ -14,7 +14,8 @@ from engine.summarize.options import Form, SummaryOptions
 from tests.app.conftest import demo_spec
 from tests.engine.documents import corpus
 
-pytestmark = pytest.mark.skipif(demo_spec() is None, reason="the demo model is not in resources/models/demo yet")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(demo_spec() is None, reason="the demo model is not in resources/models/demo yet")]
 
 
 @pytest.fixture
