@@ -196,7 +196,7 @@ class SummaryView(QWidget):
     # --- SummaryListener ---
 
     def summary_progress(self, event: SummaryProgress) -> None:
-        if event.stage is Stage.SECTIONS:
+        if event.stage in (Stage.READING, Stage.SECTIONS):
             self.progress.setRange(0, event.total)
             self.progress.setValue(event.step - 1)
         elif event.stage in (Stage.COMBINING, Stage.WRITING):
