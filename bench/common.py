@@ -93,12 +93,15 @@ def copy_without_eos(folder: Path) -> tuple[Path, int]:
 
     Throughput runs need every turn to produce exactly max_new_tokens; a model that answers
     and stops after 30 tokens (the demo model) would measure start-up, not decoding. The
-    weights are the same; only genai_config.json's eos_token_id changes, to the id of "~",
-    a character no arithmetic answer contains (onnxruntime-genai refuses ids outside the
+    weights are the same; only genai_config.json's eos_token_id changes, to the id of "~" (or
+    another rare character), which no arithmetic answer contains (onnxruntime-genai refuses ids outside the
     vocabulary). Returns the folder (the caller deletes it) and the id used.
     """
     vocab = json.loads((folder / "tokenizer.json").read_text())["model"]["vocab"]
-    never = int(vocab["~"])
+    rare = [vocab[c] for c in ("~", "^", "`", "|") if c in vocab]
+    if not rare:
+        raise SystemExit(f"{folder}: no rare single-character token to stand in for end of sequence")
+    never = int(rare[0])
     target = Path(tempfile.mkdtemp(prefix="ponder-bench-")) / folder.name
     shutil.copytree(folder, target)
     path = target / "genai_config.json"

@@ -221,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     from engine.paths import demo_model_dir
 
     source = demo_model_dir() if args.model == "demo" else Path(args.model)
+    if not (source / "genai_config.json").is_file():
+        parser.error(f"{source} is not a model folder")
     folder, eos = copy_without_eos(source)
     host = machine()
     print(host.describe())
