@@ -19,7 +19,12 @@ from engine.paths import demo_model_dir
 def qloop(qapp):
     """A running qasync loop for the test; loop errors fail the test."""
     import qasync
+    from PySide6.QtCore import QTimer
 
+    # If an earlier test called QApplication.exit() (qasync's loop.stop() does), Qt ends every
+    # nested event loop at once, pytest-qt's waits among them, until exec() has run again.
+    QTimer.singleShot(0, qapp.quit)
+    qapp.exec()
     loop = qasync.QEventLoop(qapp, already_running=True)
     errors: list[dict] = []
     loop.set_exception_handler(lambda _loop, context: errors.append(context))
