@@ -24,7 +24,7 @@ from engine.summarize.reduce import Reducer
 from engine.summarize.sources import describe, merge
 from engine.summarize.steps import ChatBackend, StepCounts, SummaryControl, run_step
 from engine.summarize.store import ProgressStore, job_key, points_from_json, points_to_json
-from engine.summarize.tokens import TokenCounter
+from engine.summarize.tokens import CachedCounter, TokenCounter
 
 #: Most key points kept from one chunk.
 MAX_POINTS_PER_CHUNK = 8
@@ -57,6 +57,7 @@ class _Job:
                  emit: Callable[[SummaryEvent], None], control: SummaryControl) -> None:
         self.owner, self.documents, self.options, self.emit, self.control = owner, documents, options, emit, control
         self.counts = StepCounts()
+        self.counter = CachedCounter(owner.counter)
         self.started = owner.clock()
         self.with_document = len(documents) > 1
         self.points: list[Point] = []
@@ -71,11 +72,13 @@ class _Job:
         chunks = await asyncio.to_thread(chunk_documents, self.documents, owner.counter, plan.chunk)
         self.chunks = chunks
         self.key = job_key(self.documents, self.options, owner.model, plan.chunk)
-        if owner.store is not None and not self.fresh:
+        if owner.store is not None:
+            if self.fresh:
+                owner.store.discard(self.key)
             self.state = owner.store.load(self.key)
         try:
             await self._map(plan, chunks)
-            reducer = Reducer(plan, self.options, owner.counter, self._cached_step, self._progress)
+            reducer = Reducer(plan, self.options, self.counter, self._cached_step, self._progress)
             final = await reducer.run(self.points)
         except CancelledError:
             return self._summary(self.points, partial=True)
@@ -102,8 +105,7 @@ class _Job:
                 spent += self.owner.clock() - began
                 measured += chunk.tokens
                 found = _chunk_points(answer, chunk)
-                self.state["map"][str(chunk.index)] = points_to_json(found)
-                self._save()
+                self._record("map", str(chunk.index), points_to_json(found))
             done_tokens += chunk.tokens
             self.points += found
             self.emit(PointsFound(chunk.index + 1, tuple(found)))
@@ -136,7 +138,7 @@ class _Job:
         out: list[str] = []
         used = 0
         for point in reversed(self.points):
-            cost = self.owner.counter.count(point.text) + 3
+            cost = self.counter.count(point.text) + 3
             if used + cost > budget:
                 break
             out.append(point.text)
@@ -151,8 +153,7 @@ class _Job:
             return saved
         answer = await run_step(self.owner.backend, self.control, self.counts, prompt=prompt,
                                 thinking=thinking, max_new=max_new)
-        self.state["reduce"][prompt_key] = answer
-        self._save()
+        self._record("reduce", prompt_key, answer)
         return answer
 
     def _progress(self, stage: Stage, step: int, total: int, sources=(), eta: float | None = None) -> None:
@@ -161,9 +162,10 @@ class _Job:
         self.emit(SummaryProgress(stage, step, total, describe(sources, with_document=self.with_document),
                                   eta, len(self.points), self.resumed))
 
-    def _save(self) -> None:
+    def _record(self, kind: str, step: str, value: Any) -> None:
+        self.state[kind][step] = value
         if self.owner.store is not None:
-            self.owner.store.save(self.key, self.state)
+            self.owner.store.record(self.key, kind, step, value)
 
     def _summary(self, points: Sequence[Point], *, partial: bool) -> Summary:
         from engine.summarize.options import Form

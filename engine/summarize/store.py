@@ -1,7 +1,7 @@
 """Progress of a long summary, kept on disk so that it resumes after a restart.
 
-One JSON file per job, named by a hash of everything that decides the steps (the documents' bytes,
-the options, the model, the chunk size); each finished step is written atomically.
+One JSON-lines file per job, named by a hash of everything that decides the steps (the documents'
+bytes, the options, the model, the chunk size); each finished step is appended as it ends.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -32,38 +31,50 @@ def job_key(documents: Sequence[Document], options: SummaryOptions, model: str, 
 
 
 class ProgressStore:
-    """Saved steps of summary jobs under one folder (the cache folder's summaries/)."""
+    """Saved steps of summary jobs under one folder (the cache folder's summaries/).
+
+    Each job is a JSON-lines journal: one line appended per finished step, so saving costs the
+    same at step 500 as at step 1. A line torn by a crash is ignored (that step runs again).
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
     def load(self, key: str) -> dict[str, Any]:
-        """The saved steps of a job, or an empty record. A damaged file is ignored."""
+        """The saved steps of a job: {"map": {index: points}, "reduce": {prompt key: answer}}."""
+        state: dict[str, Any] = {"version": VERSION, "map": {}, "reduce": {}}
         path = self._path(key)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("version") == VERSION:
-                return data
+            with open(path, encoding="utf-8") as file:
+                lines = file.read().splitlines()
         except FileNotFoundError:
-            pass
-        except (OSError, ValueError) as exc:
+            return state
+        except OSError as exc:
             log.warning("ignoring unreadable summary progress %s: %s", path.name, exc)
-        return {"version": VERSION, "map": {}, "reduce": {}}
+            return state
+        for line in lines:
+            try:
+                entry = json.loads(line)
+                if entry.get("version", VERSION) != VERSION:
+                    return {"version": VERSION, "map": {}, "reduce": {}}
+                if entry.get("kind") in ("map", "reduce"):
+                    state[entry["kind"]][str(entry["key"])] = entry["value"]
+            except (ValueError, TypeError, KeyError, AttributeError):
+                continue  # a torn or damaged line: that step is simply done again
+        return state
 
-    def save(self, key: str, data: dict[str, Any]) -> None:
-        """Write atomically (temp file + rename), private to the user."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.folder, 0o700)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as file:
-                json.dump(data, file, ensure_ascii=False)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(tmp, self._path(key))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    def record(self, key: str, kind: str, step: str, value: Any) -> None:
+        """Append one finished step to the job's journal (created private to the user)."""
+        path = self._path(key)
+        if not path.exists():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            os.chmod(self.folder, 0o700)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.write(fd, (json.dumps({"version": VERSION}) + "\n").encode())
+            os.close(fd)
+        line = json.dumps({"kind": kind, "key": step, "value": value}, ensure_ascii=False) + "\n"
+        with open(path, "a", encoding="utf-8") as file:
+            file.write(line)
 
     def discard(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
@@ -72,7 +83,7 @@ class ProgressStore:
         return self._path(key).is_file()
 
     def _path(self, key: str) -> Path:
-        return self.folder / f"{key}.json"
+        return self.folder / f"{key}.jsonl"
 
 
 def points_to_json(points: Sequence[Point]) -> list[dict[str, Any]]:

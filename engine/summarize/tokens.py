@@ -25,3 +25,20 @@ class ModelTokenCounter:
 
     def count(self, text: str) -> int:
         return len(self._tokenizer.encode(text)) if text else 0
+
+
+class CachedCounter:
+    """Remembers the counts of texts seen before: the reduce rounds and the carried points count
+    the same point texts again and again."""
+
+    def __init__(self, counter: TokenCounter, limit: int = 100_000) -> None:
+        self._counter, self._limit = counter, limit
+        self._counts: dict[str, int] = {}
+
+    def count(self, text: str) -> int:
+        cached = self._counts.get(text)
+        if cached is None:
+            cached = self._counter.count(text)
+            if len(self._counts) < self._limit:
+                self._counts[text] = cached
+        return cached

@@ -32,10 +32,16 @@ def test_sources_read_like_a_person_would_write_them():
     assert describe([pages[0], Source(1, 0, "n.md", "§ Risks")], with_document=True) == "r.pdf p. 2; n.md § Risks"
 
 
-def test_the_store_survives_a_damaged_file(tmp_path):
+def test_the_store_appends_steps_and_survives_a_torn_line(tmp_path):
     store = ProgressStore(tmp_path / "s")
-    store.save("k", {"version": 1, "map": {"0": []}, "reduce": {}})
-    assert store.load("k")["map"] == {"0": []}
-    (tmp_path / "s" / "k.json").write_text("{not json")
-    assert store.load("k")["map"] == {}
+    store.record("k", "map", "0", [{"text": "a", "group": "", "sources": []}])
+    store.record("k", "reduce", "abc", "answer")
+    assert store.load("k")["map"] == {"0": [{"text": "a", "group": "", "sources": []}]}
+    with open(tmp_path / "s" / "k.jsonl", "a") as journal:
+        journal.write('{"kind": "map", "key": "1", "val')  # a crash in the middle of a write
+    state = store.load("k")
+    assert list(state["map"]) == ["0"] and state["reduce"] == {"abc": "answer"}
     assert oct((tmp_path / "s").stat().st_mode & 0o777) == "0o700"
+    assert oct((tmp_path / "s" / "k.jsonl").stat().st_mode & 0o777) == "0o600"
+    store.discard("k")
+    assert store.load("k")["map"] == {}

@@ -97,7 +97,7 @@ def test_cancel_keeps_the_partial_result_and_the_next_run_resumes(model_dir, rep
     assert len(found) == 2  # sections 1 and 2 finished; 3 was stopped mid-way
     assert list(partial.points) == [p for e in found for p in e.points]
     assert partial.markdown.strip()
-    assert len(list((tmp_path / "summaries").glob("*.json"))) == 1
+    assert len(list((tmp_path / "summaries").glob("*.jsonl"))) == 1
 
     resumed, events, calls = run(_summarise(model_dir, [report], store=store))
     assert not resumed.partial
@@ -105,4 +105,4 @@ def test_cancel_keeps_the_partial_result_and_the_next_run_resumes(model_dir, rep
     assert calls == len(chunks) - 2 + 1  # only the sections left, then the reduce
     first = next(e for e in events if isinstance(e, SummaryProgress) and e.stage is Stage.SECTIONS)
     assert first.step == 3 and first.resumed == 2
-    assert list(resumed.points) and list((tmp_path / "summaries").glob("*.json")) == []
+    assert list(resumed.points) and list((tmp_path / "summaries").glob("*.jsonl")) == []
