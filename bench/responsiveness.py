@@ -29,71 +29,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.common import machine, median, percentile, write_json
+from bench.common import machine, median, write_json
+from bench.generator_path import GeneratorPath
+from bench.lateness import TICK_S, ControlTicker, Phase, Ticker
 
-TICK_S = 0.005
-#: The control ticker: a plain asyncio loop in its own process, until its stdin closes.
-#: perf_counter is CLOCK_MONOTONIC on Linux, so its samples line up with ours.
-CONTROL = """
-import asyncio, json, sys, time
-async def main():
-    loop, samples = asyncio.get_running_loop(), []
-    stop = loop.create_future()
-    loop.add_reader(sys.stdin.fileno(), lambda: stop.done() or stop.set_result(None))
-    while not stop.done():
-        start = time.perf_counter()
-        await asyncio.sleep(%r)
-        samples.append((start, time.perf_counter() - start - %r))
-    json.dump(samples, sys.stdout)
-asyncio.run(main())
-""" % (TICK_S, TICK_S)
-FILLER = "What is 37 plus 45? Add the tens, then the ones, and carry when the ones pass nine. "
-
-
-@dataclass
-class Ticker:
-    """Sleeps TICK_S on the running loop until stopped; keeps (start, lateness) samples."""
-
-    samples: list[tuple[float, float]] = field(default_factory=list)
-    running: bool = True
-
-    async def run(self) -> None:
-        while self.running:
-            start = time.perf_counter()
-            await asyncio.sleep(TICK_S)
-            self.samples.append((start, time.perf_counter() - start - TICK_S))
-
-
-@dataclass(frozen=True)
-class Phase:
-    """Timer lateness while one phase ran."""
-
-    samples: int
-    seconds: float
-    p50_ms: float
-    p99_ms: float
-    max_ms: float
-    max_at_s: float  # when the latest tick began, from the start of the phase
-
-    @staticmethod
-    def of(samples: list[tuple[float, float]], begin: float, end: float) -> Phase:
-        inside = [(lateness * 1000, start - begin) for start, lateness in samples if begin <= start < end]
-        late = [ms for ms, _ in inside]
-        worst = max(inside, default=(float("nan"), float("nan")))
-        return Phase(len(late), end - begin, percentile(late, 50), percentile(late, 99), worst[0], worst[1])
-
-    def line(self) -> str:
-        return (f"{self.samples:5d} ticks over {self.seconds:7.2f} s   p50 {self.p50_ms:8.2f} ms   "
-                f"p99 {self.p99_ms:9.2f} ms   max {self.max_ms:9.2f} ms (at +{self.max_at_s:.2f} s)")
 
 
 @dataclass(frozen=True)
@@ -110,91 +55,6 @@ class Result:
     control_decode: Phase
     #: Other spans of the path (loading and freeing the model), as measured on our loop.
     other: dict[str, Phase] = field(default_factory=dict)
-
-
-class GeneratorPath:
-    """og.Generator on its own worker thread: the GIL-holding alternative to og.Engine."""
-
-    def __init__(self, folder: Path, threads: int | None) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bench-generator")
-        self._executor.submit(self._load, folder, threads).result()
-
-    def _load(self, folder: Path, threads: int | None) -> None:
-        import onnxruntime_genai as og
-
-        config = og.Config(str(folder))
-        config.clear_providers()
-        if threads:
-            config.overlay('{"model": {"decoder": {"session_options": {"intra_op_num_threads": %d}}}}' % threads)
-        self.og, self.model = og, og.Model(config)
-        self.tokenizer = og.Tokenizer(self.model)
-
-    def calibrate(self, tokens: int) -> tuple[str, list[int]]:
-        """A question whose rendered prompt is as close to `tokens` tokens as possible (<=)."""
-        return self._executor.submit(self._calibrate, tokens).result()
-
-    def _calibrate(self, tokens: int) -> tuple[str, list[int]]:
-        from engine.prompt import ChatFormat, render_prompt
-        from engine.request import ask
-
-        text = FILLER * (tokens // 8 + 8)
-
-        def ids_for(chars: int) -> list[int]:
-            return self.tokenizer.encode(render_prompt(self.tokenizer, ask(text[:chars]), ChatFormat())).tolist()
-
-        low, high = 1, len(text)
-        while len(ids_for(high)) < tokens:  # a tokenizer that packs more text per token
-            text += text
-            high = len(text)
-        while low < high:  # the longest question whose prompt fits in `tokens`
-            mid = (low + high + 1) // 2
-            if len(ids_for(mid)) <= tokens:
-                low = mid
-            else:
-                high = mid - 1
-        return text[:low], ids_for(low)
-
-    async def run(self, ids: list[int], new_tokens: int, chunk: int | None) -> tuple[float, float, int, list[float]]:
-        """Returns (submitted, first token) perf_counter times, tokens, step durations."""
-        from engine.bridge import EventBridge
-
-        bridge = EventBridge(asyncio.get_running_loop())
-        submitted = time.perf_counter()
-        future = self._executor.submit(self._turn, ids, new_tokens, chunk, bridge.put)
-        async for _ in bridge:
-            pass
-        first, steps = await asyncio.wrap_future(future)
-        return submitted, first, len(steps) + 1, steps
-
-    def _turn(self, ids, new_tokens, chunk, put):
-        import numpy as np
-
-        from engine.events import AnswerDelta, Finished, FinishReason
-
-        og = self.og
-        params = og.GeneratorParams(self.model)
-        params.set_search_options(max_length=len(ids) + new_tokens, do_sample=False, top_k=1)
-        generator = og.Generator(self.model, params)
-        prompt = np.asarray(ids, dtype=np.int32)
-        step = chunk or len(prompt)
-        for at in range(0, len(prompt), step):
-            generator.append_tokens(prompt[at : at + step])  # holds the GIL for the whole call
-        stream = self.tokenizer.create_stream()
-        times = []
-        for _ in range(new_tokens):
-            generator.generate_next_token()  # holds the GIL for the whole step
-            times.append(time.perf_counter())
-            put(AnswerDelta(stream.decode(int(generator.get_next_tokens()[0]))))
-        put(Finished(FinishReason.LENGTH, "", ""))
-        del generator
-        return times[0], [b - a for a, b in zip(times, times[1:])]
-
-    def close(self) -> None:
-        def drop() -> None:
-            self.model = self.tokenizer = None
-
-        self._executor.submit(drop).result()
-        self._executor.shutdown(wait=True)
 
 
 async def engine_path(assistant, question: str, new_tokens: int) -> tuple[float, float, int, int, float]:
@@ -242,7 +102,7 @@ async def measure(args: argparse.Namespace) -> dict:
     from engine.assistant import Assistant
     from engine.service import InferenceService, ModelChoice
 
-    control = subprocess.Popen([sys.executable, "-c", CONTROL], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    control = ControlTicker()
     ticker = Ticker()
     ticking = asyncio.create_task(ticker.run())
     idle_start = time.perf_counter()
@@ -285,8 +145,7 @@ async def measure(args: argparse.Namespace) -> dict:
         await asyncio.get_running_loop().run_in_executor(None, generator.close)
         ticker.running = False
         await ticking
-        stdout, _ = await asyncio.get_running_loop().run_in_executor(None, control.communicate, b"")
-    control_samples = [tuple(sample) for sample in json.loads(stdout)]
+        control_samples = await control.stop()
     results = [t.result(ticker.samples, control_samples) for t in timed]
     for result in results:
         _print(result)
