@@ -12,8 +12,9 @@ works (checked on this shape and on a tiny Phi-3). --prune-lm-head builds it any
 onnxruntime-genai's builder needs ~10 GB of RAM at 2 layers and ~29 GB at Phi-4-mini's 32,
 so the model is built shallow (--build-layers, default 2) and then deepened to --layers by
 cloning the last decoder layer in the ONNX graph. The clones share the original layer's
-weights (no extra disk or RAM), but every clone still runs and reads its ~50 MB of int4
-weights per step (more than the L3 cache), so a step costs what a real layer costs.
+weights on disk (onnxruntime may still prepack a copy per node in RAM: the 32-layer model ran
+in 1.6 GB), and every clone runs and reads its ~50 MB of int4 weights per step (more than the
+L3 cache), so a step costs what a real layer costs.
 
 Usage (writes under bench/models/, which git ignores; never commit a model):
 
