@@ -17,7 +17,7 @@ from engine.errors import CancelledError, ContextTooLongError
 from engine.summarize import prompts
 from engine.summarize.chunking import Chunk, chunk_documents
 from engine.summarize.events import PointsFound, Stage, Summary, SummaryEvent, SummaryProgress, SummaryStats
-from engine.summarize.options import SummaryOptions
+from engine.summarize.options import Form, SummaryOptions
 from engine.summarize.plan import Plan, make_plan
 from engine.summarize.points import Point, best_match, parse_answer, render
 from engine.summarize.reduce import Reducer
@@ -65,6 +65,7 @@ class _Job:
         self.key = ""
         self.state: dict[str, Any] = {"map": {}, "reduce": {}}
         self.fresh = False
+        self.chunks: list[Chunk] = []
 
     async def run(self) -> Summary:
         owner = self.owner
@@ -168,17 +169,15 @@ class _Job:
             self.owner.store.record(self.key, kind, step, value)
 
     def _summary(self, points: Sequence[Point], *, partial: bool) -> Summary:
-        from engine.summarize.options import Form
-
         paragraph = self.options.form is Form.PARAGRAPH and not partial
         markdown = render(points, paragraph=paragraph, with_document=self.with_document) if points else (
             "_No key points were found._\n")
         stats = SummaryStats(
-            documents=len(self.documents), sections=len(getattr(self, "chunks", ())),
+            documents=len(self.documents), sections=len(self.chunks),
             map_steps=len(self.state["map"]), reduce_steps=len(self.state["reduce"]),
             resumed_steps=self.resumed, prompt_tokens=self.counts.prompt_tokens,
             generated_tokens=self.counts.generated_tokens, thinking_tokens=self.counts.thinking_tokens,
-            document_tokens=sum(c.tokens for c in getattr(self, "chunks", ())),
+            document_tokens=sum(c.tokens for c in self.chunks),
             elapsed_s=self.owner.clock() - self.started)
         notes = tuple(n for d in self.documents for n in d.notes)
         return Summary(markdown, tuple(points), stats.sections, tuple(d.name for d in self.documents),
