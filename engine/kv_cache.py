@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 
 @dataclass
 class KvCache:
@@ -57,6 +55,8 @@ class KvCache:
 
     def begin_turn(self, ids: list[int], turn_options: Any) -> int:
         """Feed ids (what follows the cached prefix) and start generating."""
+        import numpy as np  # here, not at import: it costs the window ~0.5 s of start-up
+
         turn_id = self.request.begin_turn(np.asarray(ids, dtype=np.int32), turn_options)
         self.turn_starts.append((turn_id, len(self.tokens)))
         self.tokens.extend(ids)
