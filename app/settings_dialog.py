@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -56,13 +57,18 @@ def _editor(setting: Setting, parent: QWidget) -> tuple[QWidget, Callable[[], An
     line = QLineEdit(parent)
     if setting.key == "model":
         line.setPlaceholderText("demo, an installed model, or a folder")
+    if setting.key == "hotkey":
+        line.setPlaceholderText("none (e.g. Ctrl+Alt+Space)")
     return line, line.text, line.setText
 
 
 class SettingsDialog(QDialog):
     """Edits a copy of the settings; `result_settings` holds them after Save."""
 
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings, parent: QWidget | None = None, *,
+                 hotkey_support: str | None = None) -> None:
+        """`hotkey_support`: 'x11', or the help to show instead (app.quick.hotkey.hotkey_support();
+        detected when not given)."""
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
@@ -70,6 +76,7 @@ class SettingsDialog(QDialog):
         self._original = settings
         self.result_settings: Settings | None = None
         self._fields: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
+        self.hints: dict[str, QLabel] = {}
 
         content = QWidget()
         content_layout = QVBoxLayout(content)
@@ -89,12 +96,15 @@ class SettingsDialog(QDialog):
             hint = QLabel(setting.description, content)
             hint.setObjectName("settingHint")
             hint.setWordWrap(True)
+            self.hints[setting.key] = hint
             column = QVBoxLayout()
             column.setSpacing(2)
             column.addWidget(widget)
             column.addWidget(hint)
             form.addRow("" if setting.type is bool else setting.label, column)
         content_layout.addStretch(1)
+        if "hotkey" in self.hints:
+            self._explain_hotkey(hotkey_support)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(content)
@@ -114,6 +124,21 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         self.resize(560, 640)
+
+    def _explain_hotkey(self, support: str | None) -> None:
+        """Where apps cannot grab a global key (Wayland), say how to bind `ponder act` instead."""
+        if support is None:
+            from app.quick.hotkey import hotkey_support
+
+            support = hotkey_support()
+        if support == "x11":
+            return
+        editor = self.findChild(QLineEdit, "setting_hotkey")
+        if editor is not None:
+            editor.setEnabled(False)
+        hint = self.hints["hotkey"]
+        hint.setText(support)
+        hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
     def _defaults(self) -> None:
         for key, setting in self._original.schema.items():

@@ -14,6 +14,7 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,8 @@ class Setting:
     minimum: float | None = None
     maximum: float | None = None
     multiline: bool = False
+    #: Extra validation: returns why a value is wrong, or "" when it is fine.
+    check: Callable[[Any], str] | None = None
 
     def coerce(self, value: Any) -> Any:
         """The value in this setting's type, or BadRequestError saying what is wrong."""
@@ -65,7 +68,34 @@ class Setting:
             raise BadRequestError(f"{self.label} must be at least {self.minimum:g}.")
         if self.maximum is not None and value > self.maximum:
             raise BadRequestError(f"{self.label} must be at most {self.maximum:g}.")
+        problem = self.check(value) if self.check is not None else ""
+        if problem:
+            raise BadRequestError(f"{self.label}: {problem}")
         return value
+
+
+#: Modifier names a global hotkey may use (the X11 hotkey maps each to its mask).
+HOTKEY_MODIFIERS = ("ctrl", "control", "alt", "shift", "super", "win", "meta")
+
+
+def hotkey_problem(text: str) -> str:
+    """Why `text` is not a usable global hotkey ('Ctrl+Alt+Space'), or "" (also for "", which means none)."""
+    parts = [part.strip() for part in text.split("+")]
+    if not text.strip():
+        return ""
+    if any(not part for part in parts):
+        return f"'{text}' has an empty part. Write it like Ctrl+Alt+Space."
+    *mods, key = parts
+    unknown = [mod for mod in mods if mod.lower() not in HOTKEY_MODIFIERS]
+    if unknown:
+        return f"unknown modifier '{unknown[0]}' (use Ctrl, Alt, Shift or Super)."
+    if not mods:
+        return "a global shortcut needs at least one modifier (Ctrl, Alt, Shift or Super) before the key."
+    if key.lower() in HOTKEY_MODIFIERS:
+        return "the shortcut must end with a key, not a modifier (e.g. Ctrl+Alt+Space)."
+    if not (len(key) == 1 and key.isprintable()) and not key.isalnum():
+        return f"unknown key '{key}'."
+    return ""
 
 
 SCHEMA: tuple[Setting, ...] = (
@@ -93,6 +123,12 @@ SCHEMA: tuple[Setting, ...] = (
             choices=("system", "light", "dark")),
     Setting("font_size", int, 0, "Text size", "Point size of the conversation text; 0 uses the "
             "system's size.", "Appearance", minimum=0, maximum=32),
+    Setting("tray", bool, False, "Live in the system tray", "Closing the window keeps Ponder running in "
+            "the tray, with the model loaded, ready for quick actions. Quit in the tray's menu ends it.",
+            "Quick actions"),
+    Setting("hotkey", str, "Ctrl+Alt+Space", "Global hotkey", "Opens quick actions on the selected text "
+            "from any app while Ponder is in the tray. Empty: no global shortcut.", "Quick actions",
+            check=hotkey_problem),
 )
 
 
