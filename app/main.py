@@ -11,8 +11,9 @@ import asyncio
 import logging
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction, QActionGroup, QIcon
+from PySide6.QtGui import QActionGroup, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import texts
@@ -31,6 +32,9 @@ from engine.models import DEMO, default_model
 from engine.paths import Paths, demo_model_dir, resources_dir
 from engine.service import InferenceService, LoadResult, ModelChoice
 from engine.settings import Settings, SettingsStore
+
+if TYPE_CHECKING:
+    from app.quick.in_window import WindowQuickActions
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,8 @@ class PonderApp:
     model_override: str | None = None
     provider_override: str | None = None
     load_task: asyncio.Task[None] | None = None
+    #: Click to Do in this process (app/quick/in_window.py): tray, hotkey, single instance.
+    quick: WindowQuickActions | None = None
     _closed: asyncio.Future[None] | None = field(default=None, repr=False)
 
     # --- model ---
@@ -119,6 +125,8 @@ class PonderApp:
             self.window.notice_banner.show_message(f"The settings could not be saved: {exc}", kind="error")
         for key in new.schema:
             self.settings.set(key, new.get(key))
+        if self.quick is not None and changed("tray", "hotkey"):
+            self.quick.apply(self.settings)
         if restyle:
             self.refresh_theme()  # re-renders every answer: only when the look changed
         self.window.chat.composer.set_budgets(self.settings.thinking_budgets())
@@ -147,10 +155,29 @@ class PonderApp:
         self.window.chat.composer.input.setFocus()
         self.window.status.start()
 
+    def bring_to_front(self) -> None:
+        """Show the window (hidden to the tray, or behind others) and give it focus."""
+        if self.window.isMinimized():
+            self.window.showNormal()
+        self.window.show()
+        self.window.raise_()
+        self.window.activateWindow()
+
+    def quit(self) -> None:
+        """Quit for good (the tray's Quit, File → Quit): run() returns and shutdown() cleans up."""
+        if self.quick is not None:
+            self.quick.quitting = True
+        self.window.close()
+        if self._closed is not None and not self._closed.done():
+            self._closed.set_result(None)
+
     async def run(self) -> int:
-        """Show the window, load the model, and return when the window is closed."""
+        """Show the window, load the model, and return when the window is closed (or, with the
+        tray on, when Quit is chosen)."""
         self._closed = asyncio.get_running_loop().create_future()
         self.window.closing.connect(lambda: self._closed.done() or self._closed.set_result(None))
+        if self.quick is not None:
+            self.quick.start()
         self.show()
         self.start_loading()
         try:
@@ -160,7 +187,9 @@ class PonderApp:
         return 0
 
     def shutdown(self) -> None:
-        """Stop the running turn and free the model."""
+        """Stop the running turn, quick actions included, and free the model."""
+        if self.quick is not None:
+            self.quick.close()
         self.controller.stop()
         self.math.close()
         self.service.close()
@@ -209,6 +238,12 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
     from app.models.menu import attach_model_manager
 
     attach_model_manager(app)
+    # Click to Do (app/quick) on this window's model: tray, global hotkey, hand-overs.
+    from app.quick.in_window import attach_quick_actions
+
+    attach_quick_actions(app)
+    window.quit_action.triggered.disconnect()
+    window.quit_action.triggered.connect(app.quit)
     return app
 
 
@@ -233,11 +268,9 @@ def _banner_action(app: PonderApp) -> None:
     if app.controller.model is None:
         app.open_settings()
         return
-    manager = app.window.findChild(QAction, "modelManagerAction")
-    if manager is not None:
-        manager.trigger()
-    else:
-        _show_model_help(app.window)
+    from app.models.menu import open_model_manager
+
+    open_model_manager(app)  # File → Models…: download or pick a real model
 
 
 def _show_model_help(parent) -> None:
@@ -258,6 +291,13 @@ def run_window(args: argparse.Namespace, paths: Paths) -> int:
     qapp.setQuitOnLastWindowClosed(False)  # the window's closing ends run(); a tray may keep it alive
     install_excepthook()
     paths.ensure()
+    from app.quick.instance import OPEN_CHAT
+    from engine.quick_actions.handoff import hand_over
+    from engine.quick_actions.request import QuickRequest
+
+    # A Ponder is already running (in the tray, or a window): show that one instead of a second model.
+    if hand_over(paths, QuickRequest(source="clipboard", action=OPEN_CHAT)):
+        return 0
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     app = build_app(qapp, paths, model=getattr(args, "model", None), provider=getattr(args, "provider", None))

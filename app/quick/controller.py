@@ -25,6 +25,7 @@ from engine.quick_actions.actions import action_by_key
 from engine.quick_actions.prompt import build_prompt
 from engine.quick_actions.request import QuickRequest
 from engine.quick_actions.special_tokens import markers_for
+from engine.request import Sampling
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +44,16 @@ class QuickController(QObject):
 
     def __init__(self, assistant: Assistant, *, renderer: Callable[[], MarkdownRenderer],
                  model_ready: Callable[[], Awaitable[Path]], ocr: OcrEngine | None = None,
-                 open_chat: Callable[[str, str], None] | None = None, parent: QObject | None = None) -> None:
+                 open_chat: Callable[[str, str], None] | None = None,
+                 sampling: Callable[[], Sampling] | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.assistant = assistant
         self._renderer = renderer
         self._model_ready = model_ready
         self.ocr = ocr or OcrEngine()
         self._open_chat = open_chat
+        #: The search options of the model in use (the window's settings; greedy for the demo).
+        self._sampling = sampling
         self._tasks: set[asyncio.Task[None]] = set()
         self.windows: list[ResultWindow] = []
 
@@ -137,7 +141,8 @@ class QuickController(QObject):
             try:
                 folder = await prepared()
                 prompt = build_prompt(action, text, markers=markers_for(folder), question=question,
-                                      language=language)
+                                      language=language,
+                                      sampling=self._sampling() if self._sampling is not None else None)
             except Exception as exc:  # noqa: BLE001 - shown in the window
                 window.reply.fail(exc)
                 window._render()
@@ -169,7 +174,11 @@ class QuickController(QObject):
             window.status.setText("The chat window is not available here.")
             return
         excerpt = " ".join(text.split())
-        self._open_chat(f"{label}: “{excerpt[:400]}{'…' if len(excerpt) > 400 else ''}”", answer)
+        try:
+            self._open_chat(f"{label}: “{excerpt[:400]}{'…' if len(excerpt) > 400 else ''}”", answer)
+        except PonderError as exc:
+            window.status.setText(user_text(exc))
+            return
         window.close()
 
     def close(self) -> None:

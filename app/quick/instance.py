@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 MAX_LINE = 16 * 1024 * 1024
 
+#: The action a plain second `ponder` hands over: show the running window instead of a second one.
+OPEN_CHAT = "__open_chat__"
+
 
 class InstanceServer(QObject):
     """Listens for hand-overs.

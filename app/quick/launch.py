@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 from app.markdown.render import MarkdownRenderer
 from app.quick.controller import QuickController
 from app.quick.hotkey import DEFAULT_HOTKEY, HotkeyError, X11Hotkey, hotkey_support
-from app.quick.instance import InstanceServer
+from app.quick.instance import OPEN_CHAT, InstanceServer
 from app.quick.tray import Tray
 from app.theme import pick_theme, system_is_dark
 from engine.assistant import Assistant
@@ -49,7 +49,7 @@ class QuickApp:
         self.controller = QuickController(self.assistant, renderer=lambda: MarkdownRenderer(theme.markdown),
                                           model_ready=self.model_ready, open_chat=self.open_chat)
         self.server = InstanceServer(paths)
-        self.server.request_received.connect(self.controller.handle)
+        self.server.request_received.connect(self._on_request)
         self.hotkey_text = ""
         self.hotkey = X11Hotkey()
         self.hotkey.activated.connect(lambda: self.controller.handle(QuickRequest(source="selection")))
@@ -69,6 +69,12 @@ class QuickApp:
         else:
             self.controller.message.connect(self._message_box)
         self._quit: asyncio.Future[None] | None = None
+
+    def _on_request(self, request: QuickRequest) -> None:
+        if request.action == OPEN_CHAT:  # a plain `ponder` while this process runs
+            self.open_chat("", "")
+        else:
+            self.controller.handle(request)
 
     async def model_ready(self) -> Path:
         """Load the model once; later callers wait for the same load."""
