@@ -26,6 +26,9 @@ MIN_ANSWER_ROOM = 256
 DEFAULT_MAX_NEW = 16384
 #: Extra tokens allowed after a thinking budget for the answer itself.
 ANSWER_ALLOWANCE = 2048
+#: Deltas are gathered on the worker and handed on at most once per frame: at ~2,000 tokens/s
+#: one event per token costs more than the model itself.
+FRAME_S = 0.016
 
 
 @dataclass
@@ -104,6 +107,44 @@ def turn_budget(request: ChatRequest, room: int) -> int:
     return min(DEFAULT_MAX_NEW, room)
 
 
+class _Outbox:
+    """Deltas of one turn, merged on the worker and passed to emit once per frame."""
+
+    def __init__(self, emit: Callable[[Event], None], frame_s: float) -> None:
+        self.emit, self.frame_s = emit, frame_s
+        self.thinking: bool | None = None
+        self.parts: list[str] = []
+        self.events: list[Event] = []
+        self.next_flush = 0.0
+
+    def add(self, thinking: bool, text: str) -> None:
+        if self.parts and thinking is not self.thinking:
+            self._close_run()
+        self.thinking = thinking
+        self.parts.append(text)
+
+    def tick(self, stats: Callable[[], Stats]) -> None:
+        """Flush if a frame has passed since the last flush."""
+        now = time.perf_counter()
+        if now >= self.next_flush:
+            self.flush(stats())
+            self.next_flush = now + self.frame_s
+
+    def flush(self, stats: Stats | None) -> None:
+        if self.parts:
+            self._close_run()
+        for event in self.events:
+            self.emit(event)
+        self.events = []
+        if stats is not None:
+            self.emit(stats)
+
+    def _close_run(self) -> None:
+        text = "".join(self.parts)
+        self.events.append(ThinkingDelta(text) if self.thinking else AnswerDelta(text))
+        self.parts = []
+
+
 def run_turn(
     og: Any,
     loaded: LoadedModel,
@@ -112,8 +153,14 @@ def run_turn(
     fmt: ChatFormat,
     control: TurnControl,
     emit: Callable[[Event], None],
+    *,
+    frame_s: float = FRAME_S,
 ) -> Finished:
-    """Generate one turn, emitting deltas and stats; returns (and emits) the Finished event."""
+    """Generate one turn, emitting deltas and stats; returns (and emits) the Finished event.
+
+    frame_s: how often gathered deltas are handed to emit (0: every token, for tests that act
+    at token granularity).
+    """
     progress = _Progress(started=time.perf_counter())
     reserve = request.max_new_tokens or MIN_ANSWER_ROOM
     ids, progress.dropped = fit_prompt(loaded.tokenizer, request, fmt, loaded.max_length, min(reserve, loaded.max_length // 2))
@@ -129,10 +176,12 @@ def run_turn(
     splitter = ReasoningSplitter(fmt.think_start, fmt.think_end, start_inside=resumed_inside)
     if request.resume_thinking is not None:
         splitter.seen_end = request.close_thinking
-    turn = _TurnRunner(og, loaded, cache, request, control, emit, progress, splitter)
+    outbox = _Outbox(emit, frame_s)
+    turn = _TurnRunner(og, loaded, cache, request, control, outbox, progress, splitter)
     reason, forced = turn.run(ids[progress.cached :], max_new, fmt)
     for piece in splitter.flush():
         turn.emit_piece(piece.thinking, piece.text)
+    outbox.flush(None)
     thinking, answer = "".join(progress.thinking), "".join(progress.answer)
     if reason in (FinishReason.STOP, FinishReason.LENGTH) and not answer.strip():
         reason = FinishReason.NO_ANSWER
@@ -146,9 +195,9 @@ def run_turn(
 class _TurnRunner:
     """The generate loop of one turn, with budget forcing and cancellation."""
 
-    def __init__(self, og, loaded, cache, request, control, emit, progress, splitter) -> None:
+    def __init__(self, og, loaded, cache, request, control, outbox, progress, splitter) -> None:
         self.og, self.loaded, self.cache, self.request = og, loaded, cache, request
-        self.control, self.emit, self.progress, self.splitter = control, emit, progress, splitter
+        self.control, self.outbox, self.progress, self.splitter = control, outbox, progress, splitter
         self.eos = set(loaded.tokenizer.eos_token_ids) | set(loaded.folder.eos_token_ids)
         self.stream = loaded.tokenizer.create_stream()
         self.buffer = loaded.engine.create_event_buffer(16)
@@ -183,16 +232,21 @@ class _TurnRunner:
         ending: FinishReason | None = None  # what we asked for when cancelling the turn
         result: FinishReason | None = None
         engine = self.loaded.engine
+        # Plain ints: pybind11 enum attribute lookups and `&` cost microseconds per token.
+        token_flag = int(og.EngineEventFlags.TOKEN)
+        failed_flag = int(og.EngineEventFlags.FAILED)
+        finished_flag = int(og.EngineEventFlags.TURN_FINISHED)
         while engine.has_pending_requests():
             for event in engine.run(self.buffer):
-                if event.flags & og.EngineEventFlags.TOKEN:
+                flags = int(event.flags)
+                if flags & token_flag:
                     generated += 1
-                    self._on_token(int(event.token))
-                if event.flags & og.EngineEventFlags.FAILED:
+                    self._on_token(event.token)
+                if flags & failed_flag:
                     raise EngineFailureError(f"generation failed (error code {event.error_code})")
-                if event.flags & og.EngineEventFlags.TURN_FINISHED:
+                if flags & finished_flag:
                     result = _map_finish(og, event.finish_reason)
-            self.emit(self.progress.stats())
+            self.outbox.tick(self.progress.stats)
             if ending is None and result is None:
                 if self.control.cancel.is_set():
                     ending = FinishReason.CANCELLED
@@ -228,12 +282,8 @@ class _TurnRunner:
     def emit_piece(self, thinking: bool, text: str) -> None:
         if not text:
             return
-        if thinking:
-            self.progress.thinking.append(text)
-            self.emit(ThinkingDelta(text))
-        else:
-            self.progress.answer.append(text)
-            self.emit(AnswerDelta(text))
+        (self.progress.thinking if thinking else self.progress.answer).append(text)
+        self.outbox.add(thinking, text)
 
 
 _FORCE = object()  # sentinel: the turn was cut to close the thinking

@@ -72,6 +72,8 @@ class ReasoningSplitter:
 
 def _partial_suffix(text: str, marker: str) -> int:
     """Length of the longest end of text that is a proper prefix of marker."""
+    if marker[0] not in text[-(len(marker) - 1) :]:
+        return 0  # the common case, decided without a Python loop
     for k in range(min(len(text), len(marker) - 1), 0, -1):
         if marker.startswith(text[-k:]):
             return k

@@ -12,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from engine.errors import EngineFailureError, PonderError
 from engine.events import Event, Failed, Finished
-from engine.generation import TurnControl, run_turn
+from engine.generation import FRAME_S, TurnControl, run_turn
 from engine.hardware import HardwareFacts, detect_hardware
 from engine.kv_cache import KvCache
 from engine.model_folder import ModelFolder
@@ -59,11 +59,13 @@ class InferenceService:
         hardware: HardwareFacts | None = None,
         install: InstallInfo | None = None,
         loader: Loader | None = None,
+        frame_s: float = FRAME_S,
     ) -> None:
         self._paths = paths
         self._hardware = hardware
         self._install = install
         self._loader = loader
+        self._frame_s = frame_s
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ponder-inference")
         # Touched only on the inference thread:
         self._loaded: LoadedModel | None = None
@@ -117,7 +119,8 @@ class InferenceService:
         try:
             if self._loaded is None:
                 raise EngineFailureError("no model is loaded")
-            return run_turn(import_og(), self._loaded, self._cache, request, self._format, control, emit)
+            return run_turn(import_og(), self._loaded, self._cache, request, self._format, control, emit,
+                            frame_s=self._frame_s)
         except PonderError as exc:
             self._cache.close()  # the request may be mid-turn; start clean next time
             emit(Failed(exc))

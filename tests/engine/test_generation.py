@@ -20,7 +20,8 @@ GREEDY = Sampling(greedy=True)
 
 @pytest.fixture(scope="module")
 def service():
-    service = InferenceService()
+    # frame_s=0: every token's delta is handed on at once, so tests can act at token granularity.
+    service = InferenceService(frame_s=0)
     service.load(ModelChoice("demo")).result()
     yield service
     service.close()
