@@ -119,13 +119,14 @@ class PonderApp:
             return any(new.get(k) != self.settings.get(k) for k in keys)
 
         reload, restyle = changed("model", "provider"), changed("theme", "font_size")
+        quick = changed("tray", "hotkey")
         try:
             self.store.save(new)
         except OSError as exc:
             self.window.notice_banner.show_message(f"The settings could not be saved: {exc}", kind="error")
         for key in new.schema:
             self.settings.set(key, new.get(key))
-        if self.quick is not None and changed("tray", "hotkey"):
+        if quick and self.quick is not None:
             self.quick.apply(self.settings)
         if restyle:
             self.refresh_theme()  # re-renders every answer: only when the look changed

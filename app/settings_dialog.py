@@ -103,11 +103,11 @@ class SettingsDialog(QDialog):
             column.addWidget(hint)
             form.addRow("" if setting.type is bool else setting.label, column)
         content_layout.addStretch(1)
-        if "hotkey" in self.hints:
-            self._explain_hotkey(hotkey_support)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(content)
+        if "hotkey" in self.hints:
+            self._explain_hotkey(hotkey_support)
 
         self.error = QLabel(self)
         self.error.setObjectName("settingsError")

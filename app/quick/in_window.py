@@ -187,7 +187,7 @@ class WindowQuickActions(QObject):
         from app.chat.conversation import Exchange, Phase, Reply
 
         controller = self.app.controller
-        if question and answer:
+        if question:  # an empty answer joins too: the user may want to ask again in the chat
             if controller.busy:
                 raise PonderError("The chat is still answering. Try again when it has finished.")
             exchange = Exchange(question=question, reply=Reply(answer=answer, phase=Phase.DONE))
