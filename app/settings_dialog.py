@@ -135,7 +135,9 @@ class SettingsDialog(QDialog):
             return
         editor = self.findChild(QLineEdit, "setting_hotkey")
         if editor is not None:
+            # A field that cannot work here would only mislead; the help takes its place.
             editor.setEnabled(False)
+            editor.hide()
         hint = self.hints["hotkey"]
         hint.setText(support)
         hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -19,7 +19,7 @@ DEFAULT_HOTKEY = "Ctrl+Alt+Space"
 WAYLAND_HELP = (
     "On Wayland, apps cannot grab a global shortcut. Open your desktop's keyboard settings "
     "(GNOME: Settings › Keyboard › Custom Shortcuts; KDE: System Settings › Shortcuts › "
-    "Custom Shortcuts), add a shortcut that runs the command `ponder act`, and give it the keys you like."
+    "Custom Shortcuts), add a shortcut that runs the command “ponder act”, and give it the keys you like."
 )
 
 _MODIFIERS = {"ctrl": "ControlMask", "control": "ControlMask", "alt": "Mod1Mask", "shift": "ShiftMask",
@@ -149,4 +149,4 @@ def hotkey_support(environ: dict[str, str] | None = None) -> str:
     if kind == "wayland":
         return WAYLAND_HELP
     return ("Ponder cannot register a global shortcut on this system yet. Bind the command "
-            "`ponder act` to a key in your system's keyboard settings.")
+            "“ponder act” to a key in your system's keyboard settings.")

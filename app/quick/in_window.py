@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NO_TRAY = ("There is no system tray on this desktop, so closing the window quits Ponder. "
-           "Quick actions still work through `ponder act`.")
+           "Quick actions still work through the “ponder act” command.")
 
 
 class WindowQuickActions(QObject):
