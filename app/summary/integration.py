@@ -73,7 +73,7 @@ class SummaryActions(QObject):
         from app.chat.attachments import Attachment
 
         window = self.app.window
-        window.chat.composer.set_attachment(Attachment(f"{title}.md", markdown))
+        window.chat.composer.set_attachment(Attachment(title, markdown))
         window.showNormal()
         window.raise_()
         window.activateWindow()

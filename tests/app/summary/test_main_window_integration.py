@@ -46,7 +46,7 @@ def test_dropping_a_file_on_the_window_opens_its_summary_and_it_can_go_to_the_ch
     view.chat_button.click()
     attachment = ponder.window.chat.composer.attachment
     assert attachment is not None and attachment.text == view.markdown
-    assert attachment.name == "Summary of notes.md.md"
+    assert attachment.name == "Summary of notes.md"
 
     # The clipboard: File > Summarize clipboard opens a summary of its text.
     QApplication.clipboard().setText("# Budget\nThe budget was approved in May.\n")
