@@ -40,6 +40,7 @@ class Session:
     paths: object
     qapp: object
     app: object | None = None  # app.main.PonderApp
+    shut_down: bool = False
     started: float = field(default_factory=time.monotonic)
 
 
@@ -65,7 +66,8 @@ async def step_start(s: Session) -> str:
     s.app.start_loading()
     await asyncio.wait_for(s.app.load_task, STEP_TIMEOUT_S)
     if s.app.controller.model is None:
-        raise RuntimeError("the model did not load (see the status bar text above)")
+        # What the user sees: the status bar's tooltip holds the reason.
+        raise RuntimeError(f"the model did not load: {s.app.window.status.model.toolTip()}")
     return f"window shown, model on {s.app.controller.model.provider.key}"
 
 
@@ -135,8 +137,14 @@ async def step_idle(s: Session) -> str:
 async def step_quit(s: Session) -> str:
     s.app.window.close()
     await wait_until(lambda: not s.app.window.isVisible(), "the window to close")
-    s.app.shutdown()
+    _shut_down(s)
     return "window closed, model freed"
+
+
+def _shut_down(s: Session) -> None:
+    if s.app is not None and not s.shut_down:
+        s.shut_down = True
+        s.app.shutdown()
 
 
 Step = Callable[[Session], Awaitable[str]]
@@ -153,19 +161,20 @@ STEPS: tuple[tuple[str, Step], ...] = (
 async def _run_steps(s: Session) -> int:
     failed = False
     for name, step in STEPS:
+        if failed and name != "quit":
+            continue  # after a failure, only quit: the later steps would only wait and time out
         started = time.monotonic()
         try:
             detail, status = await step(s), "PASS"
         except Missing as exc:
             detail, status = f"not available: {exc}", "N/A"
-        except Exception as exc:  # noqa: BLE001 - report and go on to quit cleanly
+        except Exception as exc:  # noqa: BLE001 - report, then quit cleanly
             detail, status = f"{type(exc).__name__}: {exc}", "FAIL"
             failed = True
         print(f"  {status:<4}  {name:<13} {detail} ({time.monotonic() - started:.1f} s)", flush=True)
-        if failed and s.app is None:
-            break  # no window to drive
-    if failed and s.app is not None:
-        s.app.shutdown()
+        if s.app is None:
+            break  # no window to drive or close
+    _shut_down(s)
     return 1 if failed else 0
 
 
