@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TextIO
 
 from engine.environment import PRIVACY_VARIABLES
-from engine.errors import user_message
+from engine.errors import PonderError, user_message
 from engine.paths import Paths
 
 QUESTION, EXPECTED = "What is 2 plus 3?", "5"
@@ -40,6 +40,10 @@ CHECK_TIMEOUT_S = 180.0
 
 class Unavailable(Exception):
     """The feature a check needs is not part of this build."""
+
+
+class CheckFailed(PonderError):
+    """A check saw something wrong; the message is the whole story."""
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ async def _check_privacy(ctx: SelfTestContext) -> str:
     wrong = sorted(k for k, v in {**PRIVACY_VARIABLES, "HF_HUB_OFFLINE": "1"}.items()
                    if os.environ.get(k) != v)
     if wrong:
-        raise RuntimeError(f"not set before start: {', '.join(wrong)}")
+        raise CheckFailed(f"not set before start: {', '.join(wrong)}")
     return "telemetry off, hub offline"
 
 
@@ -169,7 +173,7 @@ async def _check_generate(ctx: SelfTestContext) -> str:
 
     finished = await _generate(ctx, ask(QUESTION, sampling=Sampling(greedy=True), max_new_tokens=96))
     if ctx.model == "demo" and EXPECTED not in finished.answer:
-        raise RuntimeError(f"asked {QUESTION!r}, got {finished.answer!r}")
+        raise CheckFailed(f"asked {QUESTION!r}, got {finished.answer!r}")
     tokens = finished.stats.thinking_tokens + finished.stats.answer_tokens
     return f"{QUESTION} -> {finished.answer.strip()[:60]!r} ({tokens} tokens)"
 
@@ -181,7 +185,7 @@ async def _check_quick_action(ctx: SelfTestContext) -> str:
     from engine.quick_actions.special_tokens import markers_for
 
     if ctx.loaded is None:
-        raise RuntimeError("no model is loaded (see above)")
+        raise CheckFailed("no model is loaded (see above)")
     action = action_by_key("explain")
     prompt = build_prompt(action, SAMPLE_TEXT, markers=markers_for(ctx.loaded.folder.path))
     finished = await _generate(ctx, replace(prompt.request, max_new_tokens=96))
@@ -194,7 +198,7 @@ async def _check_summary(ctx: SelfTestContext) -> str:
     from engine.summarize.options import SummaryOptions
 
     if ctx.assistant is None or ctx.loaded is None:
-        raise RuntimeError("no model is loaded (see above)")
+        raise CheckFailed("no model is loaded (see above)")
     sample = ctx.scratch / "sample.txt"
     sample.write_text(SAMPLE_TEXT, encoding="utf-8")
     # Reading goes through the document sandbox (a child process), as a user's file would.
@@ -202,7 +206,7 @@ async def _check_summary(ctx: SelfTestContext) -> str:
     summarizer = make_summarizer(ctx.assistant, ctx.loaded.folder, None)
     summary = await summarizer.run(outcome.documents, SummaryOptions.parse(length="short"))
     if summary.partial or not summary.markdown.strip():
-        raise RuntimeError("the summary came back empty")
+        raise CheckFailed("the summary came back empty")
     return f"{len(summary.points)} point(s) from {summary.sections} section(s)"
 
 
@@ -220,17 +224,17 @@ async def _check_history(ctx: SelfTestContext) -> str:
         conversation = store.create_conversation("self-test")
         store.add_message(conversation.id, "user", canary)
         if not store.encrypted:
-            raise RuntimeError("the store was opened without encryption")
+            raise CheckFailed("the store was opened without encryption")
     path = vault.database_path()
     if path.read_bytes()[:16] == b"SQLite format 3\x00" or canary.encode() in path.read_bytes():
-        raise RuntimeError(f"{path.name} is readable without the key")
+        raise CheckFailed(f"{path.name} is readable without the key")
     with HistoryVault(folder).open(passphrase=passphrase) as store:
         messages = store.conversation(conversation.id).messages
         report = store.check()
     if [m.content for m in messages] != [canary]:
-        raise RuntimeError("the message read back differs from the one written")
+        raise CheckFailed("the message read back differs from the one written")
     if not report.ok:
-        raise RuntimeError("integrity check: " + "; ".join(report.problems))
+        raise CheckFailed("integrity check: " + "; ".join(report.problems))
     return "SQLCipher store written, reopened and read back"
 
 
@@ -245,7 +249,7 @@ async def _check_ocr(ctx: SelfTestContext) -> str:
     ImageDraw.Draw(image).text((20, 30), OCR_TEXT, fill="black", font=ImageFont.load_default(size=48))
     result = await asyncio.to_thread(OcrEngine().recognise, np.asarray(image))
     if result.text.strip().lower() != OCR_TEXT.lower():
-        raise RuntimeError(f"read {result.text!r} from an image of {OCR_TEXT!r}")
+        raise CheckFailed(f"read {result.text!r} from an image of {OCR_TEXT!r}")
     return f"read {result.text!r} from a rendered image"
 
 
@@ -253,17 +257,17 @@ async def _generate(ctx: SelfTestContext, request):
     """The Finished event of one turn that produced text; raises if the turn failed."""
     from engine.events import Failed, Finished, FinishReason
 
-    if ctx.assistant is None:
-        raise RuntimeError("no model is loaded (see above)")
+    if ctx.assistant is None or ctx.loaded is None:
+        raise CheckFailed("no model is loaded (see above)")
     async for batch in ctx.assistant.chat(request):
         for event in batch:
             if isinstance(event, Failed):
                 raise event.error
             if isinstance(event, Finished):
                 if event.reason is FinishReason.ERROR or not (event.answer or event.thinking):
-                    raise RuntimeError(f"the turn ended ({event.reason.value}) with no text")
+                    raise CheckFailed(f"the turn ended ({event.reason.value}) with no text")
                 return event
-    raise RuntimeError("the turn ended without a result")
+    raise CheckFailed("the turn ended without a result")
 
 
 Check = Callable[[SelfTestContext], Awaitable[str]]
