@@ -12,6 +12,8 @@ _BULLET = re.compile(r"^\s*(?:[-*•–]|\d{1,3}[.)])\s+(.*\S)\s*$")
 _HEADING = re.compile(r"^\s*#{1,6}\s*(.+?)\s*#*\s*$|^\s*\*\*(.+?):?\*\*:?\s*$")
 _CITE = re.compile(r"\s*[\[(]((?:\d{1,4}\s*(?:[-–,;]|and)?\s*)+)[\])]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|(?<=\])\s+(?=[A-Z\"'(])")
+#: Reasoning markers a small model may repeat inside its answer: noise, not content.
+_MARKERS = re.compile(r"</?think>", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
 
@@ -44,7 +46,7 @@ def parse_answer(answer: str) -> list[Parsed]:
     """Bullets (or sentences of prose) with their [n] citations; headings become groups."""
     out: list[Parsed] = []
     group = ""
-    for line in _CONTROL.sub("", answer).splitlines():
+    for line in _MARKERS.sub(" ", _CONTROL.sub("", answer)).splitlines():
         if not line.strip():
             continue
         heading = _HEADING.match(line)

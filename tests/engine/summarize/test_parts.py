@@ -45,3 +45,8 @@ def test_the_store_appends_steps_and_survives_a_torn_line(tmp_path):
     assert oct((tmp_path / "s" / "k.jsonl").stat().st_mode & 0o777) == "0o600"
     store.discard("k")
     assert store.load("k")["map"] == {}
+
+
+def test_stray_reasoning_markers_in_an_answer_are_dropped():
+    parsed = parse_answer("- The answer is 8.</think>The answer is 88.")
+    assert [p.text for p in parsed] == ["The answer is 8. The answer is 88."]
