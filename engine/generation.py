@@ -227,7 +227,7 @@ class _TurnRunner:
             options.set_temperature(sampling.temperature)
             options.set_top_p(sampling.top_p)
             options.set_top_k(sampling.top_k)
-        turn_id = self.cache.begin_turn(ids, options)
+        turn_id = self.cache.begin_turn(og, self.loaded.engine, ids, options)
         generated = 0
         ending: FinishReason | None = None  # what we asked for when cancelling the turn
         result: FinishReason | None = None

@@ -2,7 +2,10 @@
 
 The whole history is re-rendered each turn; the cache is rewound to the longest common token
 prefix and only the rest is fed. onnxruntime-genai's Engine can only rewind to the start of a
-turn, so the rewind lands on the last turn boundary at or before the common prefix.
+turn, so the rewind lands on the last turn boundary at or before the common prefix. To put a
+boundary where the generated text begins (that is where the next render diverges, since earlier
+thinking is not sent back), the prompt goes in as its own turn, cancelled before it runs: its
+tokens join the sequence and are computed with the next turn's (verified equal to one prefill).
 """
 
 from __future__ import annotations
@@ -53,8 +56,18 @@ class KvCache:
                 return start
         return None
 
-    def begin_turn(self, ids: list[int], turn_options: Any) -> int:
-        """Feed ids (what follows the cached prefix) and start generating."""
+    def begin_turn(self, og: Any, engine: Any, ids: list[int], turn_options: Any) -> int:
+        """Feed ids (what follows the cached prefix) and start generating from their end."""
+        if len(ids) > 1:
+            boundary = self._begin(ids[:-1], og.TurnOptions(self.request))
+            self.request.cancel_turn(boundary)
+            buffer = engine.create_event_buffer(4)
+            while engine.has_pending_requests():
+                engine.run(buffer)
+            ids = ids[-1:]
+        return self._begin(ids, turn_options)
+
+    def _begin(self, ids: list[int], turn_options: Any) -> int:
         import numpy as np  # here, not at import: it costs the window ~0.5 s of start-up
 
         turn_id = self.request.begin_turn(np.asarray(ids, dtype=np.int32), turn_options)

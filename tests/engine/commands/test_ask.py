@@ -66,6 +66,7 @@ def test_bad_arguments_give_one_line_and_an_exit_code(ponder_home, args, code, m
 def test_ctrl_c_stops_cleanly(ponder_home):
     proc = subprocess.Popen([sys.executable, "-m", "app", "ask", "--model", "demo", "What is 1 plus 1?"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stderr.read(1)  # the thinking has started: the process is past start-up
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert "Traceback" not in err
