@@ -65,7 +65,7 @@ def _empty() -> str:
 async def _ask(choice: ModelChoice, request, paths: Paths, args: argparse.Namespace) -> int:
     # --save (history): opened before the model so a locked store is reported at once.
     saver = None
-    if args.save:
+    if getattr(args, "save", False):  # `ponder act` reuses this loop without --save
         from engine.commands.history import AskSaver
 
         saver = AskSaver.open(args, paths)
