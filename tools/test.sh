@@ -21,9 +21,12 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
 
-# Every test runs with no CI variables leaking into the app's own behaviour checks; the
-# telemetry test removes them itself. A real Secret Service runs on a private D-Bus.
-exec dbus-run-session -- bash -c '
-  printf "ponder-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1 || true
+# A real Secret Service runs on a private D-Bus for the history's keyring tests. The keyring daemon keeps its files in a fresh folder, so an old login keyring with another
+# password can never leave the collection locked.
+keyring_home=$(mktemp -d)
+trap 'rm -rf "$keyring_home"' EXIT
+export keyring_home
+dbus-run-session -- bash -c '
+  printf "ponder-test" | XDG_DATA_HOME="$keyring_home" gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1 || true
   exec .venv/bin/python -m pytest "$@"
 ' pytest "$@"
