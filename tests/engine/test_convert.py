@@ -22,6 +22,13 @@ def checkpoint() -> Path:
     pytest.skip("no demo checkpoint")
 
 
+def needs_builder_tools() -> None:
+    """The builder needs the `tools` extra (torch, transformers), which the test extra leaves out
+    on purpose: nothing at run time or in the default suite may need torch."""
+    for module in ("torch", "transformers", "onnx_ir"):
+        pytest.importorskip(module, reason="local conversion needs: pip install -e '.[tools]'")
+
+
 @pytest.fixture
 def store(ponder_home):
     return ModelStore(ponder_home)
@@ -29,6 +36,7 @@ def store(ponder_home):
 
 @pytest.mark.slow
 def test_conversion_builds_validates_and_registers_a_loadable_model(store, ponder_home):
+    needs_builder_tools()
     stages = []
     req = ConvertRequest("demo-cpu", checkpoint(), model="phi-4-mini-reasoning", variant="cpu-int4")
     path = Conversion(req, store).run(stages.append)
@@ -81,6 +89,7 @@ def test_missing_tools_are_named_with_the_fix(store, monkeypatch):
 @pytest.mark.slow
 def test_cpu_only_path_downloads_the_checkpoint_then_builds_it(store, ponder_home):
     """Phi-4-mini-reasoning has no CPU build: its checkpoint is fetched (fake hub) and built here."""
+    needs_builder_tools()
     from engine.catalog.load import load_catalog
     from engine.catalog.setup import setup_for_spec
     from engine.download.install import make_installer
