@@ -46,14 +46,9 @@ def machine() -> Machine:
 
     import psutil
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from engine.hardware import cpu_name
+
+    cpu = cpu_name()
     try:
         release = platform.freedesktop_os_release()["PRETTY_NAME"]
     except (OSError, AttributeError, KeyError):

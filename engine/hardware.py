@@ -38,7 +38,7 @@ def detect_hardware() -> HardwareFacts:
     return HardwareFacts(
         system=platform.system(),
         machine=platform.machine(),
-        cpu=_cpu_name(),
+        cpu=cpu_name(),
         cores=psutil.cpu_count(logical=False) or os.cpu_count() or 1,
         ram_total=memory.total,
         ram_available=memory.available,
@@ -47,7 +47,8 @@ def detect_hardware() -> HardwareFacts:
     )
 
 
-def _cpu_name() -> str:
+def cpu_name() -> str:
+    """The processor's model name (from /proc/cpuinfo on Linux)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
