@@ -37,6 +37,8 @@ _REWRITES = (
     (re.compile(r"\\text(?:bf|it|rm)?\{([^{}]*)\}"), r"\\mathrm{\1}"),
     (re.compile(r"\\(?:q?quad)\b"), r"\\ \\ "),
     (re.compile(r"\\left\.|\\right\."), ""),
+    (re.compile(r"\\le\b"), r"\\leq"),
+    (re.compile(r"\\ge\b"), r"\\geq"),
     (re.compile(r"\s*\n\s*"), " "),
 )
 
@@ -64,13 +66,41 @@ def _unbox(tex: str) -> str:
     return tex
 
 
+#: A whole formula that is one multi-line environment: mathtext has none, so its rows are drawn
+#: one by one and stacked (aligned, cases, matrices… rather than their source).
+_ENVIRONMENT = re.compile(r"^\\begin\{([A-Za-z]+\*?)\}(.*)\\end\{\1\}$", re.S)
+
+
+def environment_rows(tex: str) -> list[str] | None:
+    """The rows of a multi-line environment, each one mathtext can draw; None for other TeX."""
+    match = _ENVIRONMENT.match(tex.strip())
+    if match is None:
+        return None
+    name = match.group(1).rstrip("*")
+    # Column separators: alignment points vanish; cells of cases and matrices get a gap.
+    gap = r"\quad " if name == "cases" or name.endswith("matrix") else ""
+    rows = [row.strip().replace("&", gap) for row in re.split(r"\\\\", match.group(2))]
+    return [row for row in rows if row] or None
+
+
 def draw(tex: str, *, display: bool, color: str, point_size: float, scale: float) -> MathImage | None:
     """Draw one formula; None when mathtext cannot parse it."""
+    size = point_size * (1.35 if display else 1.05)
+    rows = environment_rows(tex)
+    png = _stack([_png(row, size, color, scale) for row in rows]) if rows else _png(tex, size, color, scale)
+    if png is None:
+        return None
+    # PNG header: width and height are big-endian at bytes 16..24.
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    return MathImage(_key(tex, display, color, point_size, scale), png,
+                     max(1, round(width / scale)), max(1, round(height / scale)))
+
+
+def _png(tex: str, size: float, color: str, scale: float) -> bytes | None:
     from matplotlib import rc_context
     from matplotlib.font_manager import FontProperties
     from matplotlib.mathtext import math_to_image
 
-    size = point_size * (1.35 if display else 1.05)
     buffer = io.BytesIO()
     try:
         with rc_context({"savefig.transparent": True, "mathtext.fontset": "dejavusans"}):
@@ -79,11 +109,28 @@ def draw(tex: str, *, display: bool, color: str, point_size: float, scale: float
     except Exception as exc:  # noqa: BLE001 - mathtext raises ValueError and friends
         log.debug("cannot draw %r: %s", tex, exc)
         return None
-    png = buffer.getvalue()
-    # PNG header: width and height are big-endian at bytes 16..24.
-    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
-    return MathImage(_key(tex, display, color, point_size, scale), png,
-                     max(1, round(width / scale)), max(1, round(height / scale)))
+    return buffer.getvalue()
+
+
+def _stack(rows: list[bytes | None]) -> bytes | None:
+    """One PNG of the rows, centred, one under the other; None if any row could not be drawn."""
+    if not rows or any(row is None for row in rows):
+        return None
+    import numpy as np
+    from matplotlib.image import imread, imsave
+
+    images = [imread(io.BytesIO(row), format="png") for row in rows]
+    width = max(image.shape[1] for image in images)
+    gap = np.zeros((max(2, images[0].shape[0] // 4), width, 4), dtype=images[0].dtype)
+    parts = []
+    for image in images:
+        left = (width - image.shape[1]) // 2
+        padded = np.zeros((image.shape[0], width, 4), dtype=image.dtype)
+        padded[:, left : left + image.shape[1]] = image
+        parts += [padded, gap]
+    buffer = io.BytesIO()
+    imsave(buffer, np.concatenate(parts[:-1]), format="png")
+    return buffer.getvalue()
 
 
 def _key(tex: str, display: bool, color: str, point_size: float, scale: float) -> str:

@@ -62,3 +62,15 @@ def test_mathtext_draws_a_transparent_png():
     image = draw(r"\frac{a}{b} + \sqrt{x}", display=True, color="#000000", point_size=11, scale=1)
     assert image is not None and image.png.startswith(b"\x89PNG") and image.width > 20 and image.height > 10
     assert draw(r"\begin{matrix} broken", display=False, color="#000000", point_size=11, scale=1) is None
+
+
+@pytest.mark.parametrize("tex", [
+    r"\begin{aligned} a &= b + c \\ d &= e \end{aligned}",
+    "\\begin{cases} x & x > 0 \\\\\n -x & x \\le 0 \\end{cases}",
+    r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}",
+])
+def test_multi_line_environments_are_drawn_row_by_row_not_shown_as_source(tex):
+    one_row = draw(normalise_tex("a = b + c"), display=True, color="#000000", point_size=11, scale=1)
+    image = draw(normalise_tex(tex), display=True, color="#000000", point_size=11, scale=1)
+    assert image is not None and image.png.startswith(b"\x89PNG")
+    assert image.height > 1.5 * one_row.height  # two rows, one under the other
