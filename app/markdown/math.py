@@ -66,28 +66,47 @@ def _unbox(tex: str) -> str:
     return tex
 
 
-#: A whole formula that is one multi-line environment: mathtext has none, so its rows are drawn
-#: one by one and stacked (aligned, cases, matrices… rather than their source).
-_ENVIRONMENT = re.compile(r"^\\begin\{([A-Za-z]+\*?)\}(.*)\\end\{\1\}$", re.S)
+#: A multi-line environment inside a formula: mathtext has none, so its rows are drawn one by
+#: one and stacked (aligned, cases, matrices… rather than their source), with whatever stands
+#: before and after it (`f(x) = \\begin{cases}…`) drawn beside the stack.
+_ENVIRONMENT = re.compile(r"\\begin\{([A-Za-z]+\*?)\}(.*)\\end\{\1\}", re.S)
 
 
-def environment_rows(tex: str) -> list[str] | None:
-    """The rows of a multi-line environment, each one mathtext can draw; None for other TeX."""
-    match = _ENVIRONMENT.match(tex.strip())
+@dataclass(frozen=True)
+class Environment:
+    """A formula split around its multi-line environment."""
+
+    before: str
+    rows: list[str]
+    after: str
+
+
+def find_environment(tex: str) -> Environment | None:
+    """The formula's multi-line environment, each row one mathtext can draw; None if it has none."""
+    match = _ENVIRONMENT.search(tex)
     if match is None:
         return None
     name = match.group(1).rstrip("*")
     # Column separators: alignment points vanish; cells of cases and matrices get a gap.
     gap = r"\quad " if name == "cases" or name.endswith("matrix") else ""
     rows = [row.strip().replace("&", gap) for row in re.split(r"\\\\", match.group(2))]
-    return [row for row in rows if row] or None
+    rows = [row for row in rows if row]
+    if not rows:
+        return None
+    return Environment(tex[: match.start()].strip(), rows, tex[match.end() :].strip())
 
 
 def draw(tex: str, *, display: bool, color: str, point_size: float, scale: float) -> MathImage | None:
     """Draw one formula; None when mathtext cannot parse it."""
     size = point_size * (1.35 if display else 1.05)
-    rows = environment_rows(tex)
-    png = _stack([_png(row, size, color, scale) for row in rows]) if rows else _png(tex, size, color, scale)
+    env = find_environment(tex)
+    if env is None:
+        png = _png(tex, size, color, scale)
+    else:
+        pieces = [_png(env.before, size, color, scale) if env.before else b"",
+                  _stack([_png(row, size, color, scale) for row in env.rows]),
+                  _png(env.after, size, color, scale) if env.after else b""]
+        png = _side_by_side(pieces)
     if png is None:
         return None
     # PNG header: width and height are big-endian at bytes 16..24.
@@ -114,22 +133,39 @@ def _png(tex: str, size: float, color: str, scale: float) -> bytes | None:
 
 def _stack(rows: list[bytes | None]) -> bytes | None:
     """One PNG of the rows, centred, one under the other; None if any row could not be drawn."""
-    if not rows or any(row is None for row in rows):
+    return _combine(rows, vertical=True)
+
+
+def _side_by_side(pieces: list[bytes | None]) -> bytes | None:
+    """One PNG of the pieces left to right, centred vertically; b"" pieces are skipped."""
+    return _combine([p for p in pieces if p != b""], vertical=False)
+
+
+def _combine(pngs: list[bytes | None], *, vertical: bool) -> bytes | None:
+    if not pngs or any(png is None for png in pngs):
         return None
     import numpy as np
     from matplotlib.image import imread, imsave
 
-    images = [imread(io.BytesIO(row), format="png") for row in rows]
-    width = max(image.shape[1] for image in images)
-    gap = np.zeros((max(2, images[0].shape[0] // 4), width, 4), dtype=images[0].dtype)
+    images = [imread(io.BytesIO(png), format="png") for png in pngs]
+    along, across = (0, 1) if vertical else (1, 0)
+    extent = max(image.shape[across] for image in images)
+    space = max(2, images[0].shape[0] // 4) if vertical else max(2, images[0].shape[0] // 6)
     parts = []
     for image in images:
-        left = (width - image.shape[1]) // 2
-        padded = np.zeros((image.shape[0], width, 4), dtype=image.dtype)
-        padded[:, left : left + image.shape[1]] = image
-        parts += [padded, gap]
+        shape = [0, 0, 4]
+        shape[along], shape[across] = image.shape[along], extent
+        padded = np.zeros(shape, dtype=image.dtype)
+        offset = (extent - image.shape[across]) // 2
+        if vertical:
+            padded[:, offset : offset + image.shape[1]] = image
+        else:
+            padded[offset : offset + image.shape[0], :] = image
+        gap_shape = list(shape)
+        gap_shape[along] = space
+        parts += [padded, np.zeros(gap_shape, dtype=image.dtype)]
     buffer = io.BytesIO()
-    imsave(buffer, np.concatenate(parts[:-1]), format="png")
+    imsave(buffer, np.concatenate(parts[:-1], axis=along), format="png")
     return buffer.getvalue()
 
 

@@ -68,6 +68,7 @@ def test_mathtext_draws_a_transparent_png():
     r"\begin{aligned} a &= b + c \\ d &= e \end{aligned}",
     "\\begin{cases} x & x > 0 \\\\\n -x & x \\le 0 \\end{cases}",
     r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}",
+    r"f(x) = \begin{cases} x & x > 0 \\ -x & x \le 0 \end{cases} + 1",
 ])
 def test_multi_line_environments_are_drawn_row_by_row_not_shown_as_source(tex):
     one_row = draw(normalise_tex("a = b + c"), display=True, color="#000000", point_size=11, scale=1)
