@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 
+from engine.errors import ContextTooLongError
 from engine.summarize import prompts
 from engine.summarize.events import Stage
 from engine.summarize.options import SummaryOptions
@@ -53,16 +54,27 @@ class Reducer:
         groups = self._groups(points)
         merged: list[Point] = []
         for index, group in enumerate(groups, 1):
-            sources = merge(s for p in group for s in p.sources)
-            self.progress(Stage.COMBINING, index, len(groups), sources)
-            texts = [p.text for p in group]
-            budget = max(32, self.cost(group) // 2)
-            prompt = prompts.merge_prompt(points=texts, options=self.options, max_points=max(2, len(group) // 2))
+            self.progress(Stage.COMBINING, index, len(groups), merge(s for p in group for s in p.sources))
+            merged += await self._merge_group(group)
+        return merged
+
+    async def _merge_group(self, group: list[Point]) -> list[Point]:
+        """Merge one group; a group whose prompt plus answer room overflows the context (the
+        token counts here are estimates) is merged as two halves instead."""
+        sources = merge(s for p in group for s in p.sources)
+        texts = [p.text for p in group]
+        budget = max(32, self.cost(group) // 2)
+        prompt = prompts.merge_prompt(points=texts, options=self.options, max_points=max(2, len(group) // 2))
+        try:
             answer = await self.step(_key("merge", texts), prompt, self.plan.reduce_thinking,
                                      self.plan.reduce_thinking + budget)
-            found = attribute(parse_answer(answer), group, sources)
-            merged += _cap(found, self.counter, budget) if found else group[: max(1, len(group) // 2)]
-        return merged
+        except ContextTooLongError:
+            if len(group) == 1:
+                return group
+            half = len(group) // 2
+            return await self._merge_group(group[:half]) + await self._merge_group(group[half:])
+        found = attribute(parse_answer(answer), group, sources)
+        return _cap(found, self.counter, budget) if found else group[: max(1, len(group) // 2)]
 
     def _groups(self, points: list[Point]) -> list[list[Point]]:
         groups: list[list[Point]] = [[]]
