@@ -40,6 +40,10 @@ class SandboxLimits:
     max_chars: int = 20_000_000
 
 
+#: How long a child may take to start (spawn, import) before the stall timeout applies.
+STARTUP_S = 60.0
+
+
 @dataclass(frozen=True)
 class ReadResult:
     """The sections and notes a reader produced."""
@@ -63,6 +67,7 @@ def run_sandboxed(reader: Reader, path: Path, limits: SandboxLimits,
     sections: list[Section] = []
     notes: list[str] = []
     started = last = time.monotonic()
+    ready = False
     try:
         while True:
             if cancel is not None and cancel.is_set():
@@ -70,7 +75,9 @@ def run_sandboxed(reader: Reader, path: Path, limits: SandboxLimits,
 
                 raise CancelledError()
             now = time.monotonic()
-            if now - last > limits.stall_s or now - started > limits.total_s:
+            # A spawned Python can take longer than stall_s just to start on a busy machine.
+            stall_s = limits.stall_s if ready else max(limits.stall_s, STARTUP_S)
+            if now - last > stall_s or now - started > limits.total_s:
                 raise ReaderTimeoutError(path)
             if not receive.poll(0.05):
                 continue
@@ -80,7 +87,9 @@ def run_sandboxed(reader: Reader, path: Path, limits: SandboxLimits,
                 raise _died(path, child) from None
             last = time.monotonic()
             kind = message[0]
-            if kind == "section":
+            if kind == "ready":
+                ready = True
+            elif kind == "section":
                 sections.append(Section(*message[1:]))
             elif kind == "note":
                 notes.append(message[1])
@@ -112,6 +121,7 @@ def _rebuild(path: Path, name: str, detail: str) -> DocumentError:
 # --- child process ---
 
 def _child_main(conn, reader: Reader, path: Path, limits: SandboxLimits) -> None:  # noqa: ANN001
+    conn.send(("ready",))  # Python has started and imported the reader: the stall clock starts
     _limit_memory(limits.memory_bytes)
     chars = 0
     try:
