@@ -112,4 +112,6 @@ def test_unreadable_files_among_several_are_skipped_with_a_note(view, qtbot, tmp
     assert view.status.text().startswith("Done: ")
     assert view.notes.isVisible()
     assert view.notes.text().startswith("Skipped locked.pdf: the document is protected by a password")
-    assert "§ Plan" in view.markdown
+    # The readable file was summarised (its one section); the demo model's words about a
+    # non-arithmetic text are not stable enough to assert on.
+    assert view.status.text().startswith("Done: 1 section,")

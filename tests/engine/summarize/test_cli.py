@@ -46,7 +46,10 @@ def test_out_writes_markdown_and_folders_skip_unreadable_files(tmp_path, model_d
     result = ponder(str(folder), "--out", str(out), "--model", str(model_dir), home=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
-    assert "(§ Plan)" in out.read_text()
+    assert out.read_text().strip()
+    # The readable file was summarised (progress names its section); the demo model's words
+    # about a non-arithmetic text are not stable enough to assert on.
+    assert "Section 1 of 1 (§ Plan)" in result.stderr
     assert "skipped locked.pdf: the document is protected by a password" in result.stderr
 
 
