@@ -112,3 +112,17 @@ def write_json(path: Path | None, payload: dict) -> None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2, default=lambda o: asdict(o) if hasattr(o, "__dataclass_fields__") else str(o)))
+
+
+async def finish_turn(assistant, request):
+    """Run one chat turn to its end; returns the Finished event (raises a Failed event's error)."""
+    from engine.events import Failed, Finished
+
+    finished = None
+    async for batch in assistant.chat(request):
+        for event in batch:
+            if isinstance(event, Failed):
+                raise event.error
+            if isinstance(event, Finished):
+                finished = event
+    return finished

@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.common import machine, median, write_json
+from bench.common import finish_turn, machine, median, write_json
 from bench.generator_path import GeneratorPath
 from bench.lateness import TICK_S, ControlTicker, Phase, Ticker
 
@@ -59,19 +59,12 @@ class Result:
 
 async def engine_path(assistant, question: str, new_tokens: int) -> tuple[float, float, int, int, float]:
     """Returns (submitted, first token) times, prompt tokens, generated tokens, decode step ms."""
-    from engine.events import Failed, Finished
     from engine.request import Sampling, ask
 
     request = ask(question, sampling=Sampling(greedy=True), max_new_tokens=new_tokens)
     await assistant.new_conversation()
     submitted = time.perf_counter()
-    finished = None
-    async for batch in assistant.chat(request):
-        for event in batch:
-            if isinstance(event, Failed):
-                raise event.error
-            if isinstance(event, Finished):
-                finished = event
+    finished = await finish_turn(assistant, request)
     stats = finished.stats
     generated = stats.thinking_tokens + stats.answer_tokens
     step_ms = 1000 / stats.decode_tokens_per_s if stats.decode_tokens_per_s else float("nan")

@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import copy_without_eos, machine, median, write_json
+from bench.common import copy_without_eos, finish_turn, machine, median, write_json
 
 PROMPT = "What is 37 plus 45?"
 
@@ -117,17 +117,9 @@ class BareLoop:
 
 async def engine_run(assistant, request) -> Run:
     """One turn through Assistant/ChatTurn, timed on the consumer."""
-    from engine.events import Failed, Finished
-
     await assistant.new_conversation()  # a fresh og request, like the bare loop's
     cpu, start = time.process_time(), time.perf_counter()
-    finished = None
-    async for batch in assistant.chat(request):
-        for event in batch:
-            if isinstance(event, Failed):
-                raise event.error
-            if isinstance(event, Finished):
-                finished = event
+    finished = await finish_turn(assistant, request)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     stats = finished.stats
     return Run("engine", stats.thinking_tokens + stats.answer_tokens, seconds, cpu, stats.decode_tokens_per_s)
