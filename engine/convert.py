@@ -15,12 +15,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine import parent_watch
 from engine.download.errors import DownloadError, DownloadStopped
 from engine.download.importer import import_folder
 from engine.download.store import ModelStore
@@ -84,8 +84,9 @@ def missing_tools() -> list[str]:
 
 
 def builder_command(req: ConvertRequest, out: Path, cache: Path) -> list[str]:
-    return [sys.executable, "-m", BUILDER, "-i", str(req.source), "-o", str(out),
-            "-p", req.precision, "-e", req.target, "-c", str(cache)]
+    """The builder's command line, run under engine/parent_watch.py so it dies with Ponder."""
+    return parent_watch.command(BUILDER, "-i", str(req.source), "-o", str(out),
+                                "-p", req.precision, "-e", req.target, "-c", str(cache))
 
 
 class Conversion:
@@ -149,7 +150,7 @@ class Conversion:
             command = (builder_command(self.request, out, cache) if self._command is None
                        else [*self._command, str(self.request.source), str(out)])
             self._proc = subprocess.Popen(
-                command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.PIPE,
                 text=True, errors="replace", env=env)
         tail, last = "", 0.02
         on_progress(ConvertProgress("loading weights", last))

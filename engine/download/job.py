@@ -13,13 +13,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine import parent_watch
 from engine.catalog.schema import CatalogModel, FileEntry, Variant
 from engine.download.errors import (
     DownloadError, DownloadStopped, FileNotOnHubError, HubUnreachableError, IntegrityError,
@@ -126,8 +126,8 @@ class _Speed:
 
 
 def worker_command() -> list[str]:
-    """How to start the transfer process."""
-    return [sys.executable, "-m", "engine.download.worker"]
+    """How to start the transfer process (it ends by itself if this process dies)."""
+    return parent_watch.command("engine.download.worker")
 
 
 def free_space(path: Path) -> int:
@@ -236,7 +236,7 @@ class Download:
                 raise DownloadStopped(self._cancelled)
             self._proc = subprocess.Popen(
                 [*self._command, str(staging)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                stdin=subprocess.DEVNULL, text=True, env=env,
+                stdin=subprocess.PIPE, text=True, env=env,  # stdin: see engine/parent_watch.py
             )
         proc = self._proc
         try:
