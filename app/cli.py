@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 
 from engine.environment import prepare_environment
+from engine.paths import Paths, resolve_paths
+from engine.run_record import FOLDER as RUN_FOLDER, RunRecord
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,9 +44,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    from engine.paths import resolve_paths
-
     paths = resolve_paths(args.data_dir)
+    with RunRecord(paths.data / RUN_FOLDER) as run:
+        if run.unclean:
+            _after_unclean_shutdown(paths)
+        return _dispatch(args, paths)
+
+
+def _dispatch(args: argparse.Namespace, paths: Paths) -> int:
     try:
         if args.self_test or args.run_session:
             from engine import selftest
@@ -61,6 +68,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Ctrl-C before a command installed its own handler (e.g. while a model loads).
         print("ponder: stopped", file=sys.stderr)
         return 130
+
+
+def _after_unclean_shutdown(paths: Paths) -> None:
+    """An earlier Ponder was killed or the computer lost power: re-hash models before loading."""
+    from engine.download.store import ModelStore
+
+    marked = ModelStore(paths).require_full_check()
+    if marked:
+        logging.getLogger(__name__).warning(
+            "Ponder did not shut down cleanly last time; these models will be checked in full "
+            "before they load: %s", ", ".join(marked))
 
 
 if __name__ == "__main__":

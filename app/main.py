@@ -74,12 +74,17 @@ class PonderApp:
         spec = self.model_spec()
         provider = self.provider_override or self.settings.get("provider")
         self.controller.model_loading()
-        self.window.status.model_loading("the demo model" if spec == DEMO else spec)
+        self.window.status.model_loading("the demo model" if spec == DEMO else spec,
+                                         checking=self._full_check_pending(spec))
         self.window.model_banner.hide()
         try:
             from engine.catalog.setup import setup_for_spec  # the catalog's chat format (ChatML etc.)
 
-            fmt = setup_for_spec(spec, self.paths).chat_format
+            # Off the GUI thread: it hashes an installed model's changed files (all of them after
+            # an unclean shutdown), gigabytes for a real model.
+            fmt = (await asyncio.to_thread(setup_for_spec, spec, self.paths)).chat_format
+            if self._closed is not None and self._closed.done():
+                return  # quit while the files were checked: the engine is closing
             result = await self.assistant.load(ModelChoice(spec=spec, provider=provider, chat_format=fmt))
         except PonderError as exc:
             self._load_failed(exc)
@@ -89,6 +94,12 @@ class PonderApp:
             self._load_failed(exc)
             return
         self._loaded(result)
+
+    def _full_check_pending(self, spec: str) -> bool:
+        from engine.download.integrity import full_check_pending
+
+        folder = self.paths.models / spec
+        return "/" not in spec and "\\" not in spec and spec != DEMO and full_check_pending(folder)
 
     def _loaded(self, result: LoadResult) -> None:
         demo = result.folder.path == demo_model_dir().resolve()
@@ -302,5 +313,11 @@ def run_window(args: argparse.Namespace, paths: Paths) -> int:
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     app = build_app(qapp, paths, model=getattr(args, "model", None), provider=getattr(args, "provider", None))
-    with loop:
-        return loop.run_until_complete(app.run())
+    from app.unix_signals import QuitOnSignals
+
+    signals = QuitOnSignals(app.quit)  # a logout's SIGTERM quits like File → Quit
+    try:
+        with loop:
+            return loop.run_until_complete(app.run())
+    finally:
+        signals.close()

@@ -41,8 +41,9 @@ class StatusBar(QStatusBar):
         self._update_resources()
         self._timer.start()
 
-    def model_loading(self, name: str) -> None:
-        self.model.setText(f"Loading {name}…")
+    def model_loading(self, name: str, *, checking: bool = False) -> None:
+        """checking: every file is hashed first (after an unclean shutdown), which takes a while."""
+        self.model.setText(f"Checking {name}'s files, then loading it…" if checking else f"Loading {name}…")
         self.provider.setText("")
         self.provider.setToolTip("")
 

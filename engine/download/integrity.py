@@ -103,9 +103,13 @@ def read_stamp(folder: Path) -> InstalledStamp | None:
         return None
 
 
-def write_stamp(folder: Path, stamp: InstalledStamp) -> None:
-    """Write installed.json atomically and durably (temp file, fsync, rename, fsync dir)."""
-    stamp.stat = {f.path: stat_stamp(folder / f.path) for f in stamp.files}
+def write_stamp(folder: Path, stamp: InstalledStamp, *, refresh_stat: bool = True) -> None:
+    """Write installed.json atomically and durably (temp file, fsync, rename, fsync dir).
+
+    refresh_stat=False keeps stamp.stat as given: an empty one makes the next check hash every file.
+    """
+    if refresh_stat:
+        stamp.stat = {f.path: stat_stamp(folder / f.path) for f in stamp.files}
     tmp = folder / (STAMP_NAME + ".tmp")
     with tmp.open("w", encoding="utf-8") as handle:
         handle.write(stamp.to_json())
@@ -166,6 +170,12 @@ def check_files(folder: Path, entries: list[ManifestEntry], *, full: bool,
         actual = sha256_file(path, progress, cancelled)
         if actual != entry.sha256:
             raise IntegrityError(entry.path, f"sha256 {actual[:12]}…, expected {entry.sha256[:12]}…")
+
+
+def full_check_pending(folder: Path) -> bool:
+    """The next quick_verify of this installed model hashes every file (see require_full_check)."""
+    stamp = read_stamp(folder)
+    return stamp is not None and not stamp.stat
 
 
 def quick_verify(folder: Path) -> None:

@@ -112,6 +112,21 @@ class ModelStore:
             write_stamp(folder, stamp)  # refresh the stat stamp after a clean full check
         return stamp
 
+    def require_full_check(self) -> list[str]:
+        """Make the next load of every installed model hash all its files (after an unclean
+        shutdown, when a file can be damaged behind an unchanged stat stamp). Returns the names."""
+        marked = []
+        for model in self.installed():
+            if model.stamp is None or not model.stamp.stat:
+                continue
+            model.stamp.stat = {}
+            try:
+                write_stamp(model.path, model.stamp, refresh_stat=False)
+                marked.append(model.name)
+            except OSError as exc:
+                log.warning("cannot mark %s for a full check: %s", model.name, exc)
+        return marked
+
     def cleanup(self, now: float | None = None) -> list[str]:
         """At start: empty the trash, drop old or orphaned staging folders. Returns what went."""
         removed = []

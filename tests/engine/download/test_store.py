@@ -122,3 +122,52 @@ def test_a_touched_but_intact_file_is_rehashed_once_and_accepted(store, installe
     before = read_stamp(installed).stat["tokenizer.json"]
     setup_for_spec("m", ponder_home)  # re-hashes, passes, refreshes the stamp
     assert read_stamp(installed).stat["tokenizer.json"] != before
+
+
+def _damage_behind_the_stamp(path) -> None:
+    """Flip a byte in place and put the modification time back: what a power loss can leave."""
+    st = path.stat()
+    with path.open("r+b") as handle:
+        handle.seek(st.st_size - 5)
+        byte = handle.read(1)
+        handle.seek(st.st_size - 5)
+        handle.write(bytes([byte[0] ^ 1]))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def _leave_an_unclean_run(ponder_home) -> None:
+    import subprocess
+    import sys
+
+    from engine.run_record import FOLDER
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    folder = ponder_home.data / FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{dead.pid}.json").write_text(json.dumps({"pid": dead.pid, "started": 1.0}))
+
+
+def test_after_an_unclean_shutdown_damage_behind_an_unchanged_stamp_is_found(
+        store, installed, ponder_home, capsys):
+    from app.cli import main
+    from engine.catalog.setup import setup_for_spec
+
+    _damage_behind_the_stamp(installed / "model.onnx.data")
+    setup_for_spec("m", ponder_home)  # the cheap check alone cannot see it
+    _leave_an_unclean_run(ponder_home)
+    assert main(["ask", "--model", "m", "What is 2 plus 3?"]) == 3
+    err = capsys.readouterr().err
+    assert "damaged" in err and "model.onnx.data" in err and "Traceback" not in err
+
+
+def test_after_an_unclean_shutdown_an_intact_model_is_hashed_once_then_trusted(store, installed, ponder_home):
+    from app.cli import main
+    from engine.download.integrity import full_check_pending, read_stamp
+
+    _leave_an_unclean_run(ponder_home)
+    assert main(["models", "list"]) == 0  # any Ponder start notices the unclean run
+    assert full_check_pending(installed)
+    assert main(["ask", "--model", "m", "What is 2 plus 3?"]) == 0  # hashed in full, then loaded
+    assert not full_check_pending(installed) and read_stamp(installed).stat
+    assert list((ponder_home.data / "running").iterdir()) == []
