@@ -16,9 +16,10 @@ install_debian_packages() {
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-# Creates .venv if needed and installs Ponder into it, editable, with the extras given ("" or "[test]").
+# Creates .venv if needed and installs Ponder into it, editable, with the extras given ("" or
+# "[test]"); any further arguments are more requirements for the same pip run.
 install_ponder() {
   [ -x .venv/bin/python ] || python3 -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".$1"
+  .venv/bin/python -m pip install -q -e ".$1" "${@:2}"
 }

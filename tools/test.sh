@@ -9,7 +9,11 @@ source tools/setup-common.sh
 # strace and unshare for the offline proof, desktop-file-validate for the desktop entry.
 install_debian_packages "${QT_PACKAGES[@]}" xvfb xdotool dbus dbus-x11 gnome-keyring strace util-linux \
   desktop-file-utils
-install_ponder "[test]"
+# The tools extra lets the local-conversion tests build the demo model's checkpoint with the real
+# model builder. torch is pinned to the CPU build this machine keeps on disk (pip's find-links):
+# an unpinned torch would pull a CUDA build of several GB.
+install_ponder "[test,tools]" "torch==2.13.0"
+export PONDER_TEST_TOOLS=1
 
 # The Secret Service runs on a private D-Bus and keeps its files in a fresh folder, so an old
 # login keyring with another password can never leave the collection locked.
