@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.quick.hotkey import NATIVE
 from engine.errors import BadRequestError
 from engine.settings import Setting, Settings
 
@@ -67,7 +68,7 @@ class SettingsDialog(QDialog):
 
     def __init__(self, settings: Settings, parent: QWidget | None = None, *,
                  hotkey_support: str | None = None) -> None:
-        """`hotkey_support`: 'x11', or the help to show instead (app.quick.hotkey.hotkey_support();
+        """`hotkey_support`: 'x11', 'windows' or 'macos', or the help to show instead (app.quick.hotkey.hotkey_support();
         detected when not given)."""
         super().__init__(parent)
         self.setObjectName("settingsDialog")
@@ -131,7 +132,7 @@ class SettingsDialog(QDialog):
             from app.quick.hotkey import hotkey_support
 
             support = hotkey_support()
-        if support == "x11":
+        if support in NATIVE:
             return
         editor = self.findChild(QLineEdit, "setting_hotkey")
         if editor is not None:

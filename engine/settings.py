@@ -74,7 +74,7 @@ class Setting:
         return value
 
 
-#: Modifier names a global hotkey may use (the X11 hotkey maps each to its mask).
+#: Modifier names a global hotkey may use (app/quick/hotkey*.py map each to the platform's).
 HOTKEY_MODIFIERS = ("ctrl", "control", "alt", "shift", "super", "win", "meta")
 
 
@@ -127,7 +127,7 @@ SCHEMA: tuple[Setting, ...] = (
             "the tray, with the model loaded, ready for quick actions. Quit in the tray's menu ends it.",
             "Quick actions"),
     Setting("hotkey", str, "Ctrl+Alt+Space", "Global hotkey", "Opens quick actions on the selected text "
-            "from any app while Ponder is in the tray. Empty: no global shortcut.", "Quick actions",
+            "from any app while Ponder runs (window or tray). Empty: no global shortcut.", "Quick actions",
             check=hotkey_problem),
 )
 

@@ -1,14 +1,16 @@
-"""A global hotkey where the platform lets an app grab one (X11 here, through python-xlib).
+"""A global hotkey where the platform lets an app grab one: X11 (python-xlib, here), Windows
+(app/quick/hotkey_windows.py) and macOS (app/quick/hotkey_macos.py). `make_hotkey()` picks one;
+each has register(text)/unregister() and an `activated` signal.
 
 Wayland does not let apps grab keys: there the settings tell the user to bind `ponder act` in
-the desktop's own keyboard settings (WAYLAND_HELP). Windows and macOS are not implemented yet;
-the same help applies there.
+the desktop's own keyboard settings (WAYLAND_HELP).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 
 from PySide6.QtCore import QObject, QSocketNotifier, Signal
 
@@ -26,8 +28,22 @@ _MODIFIERS = {"ctrl": "ControlMask", "control": "ControlMask", "alt": "Mod1Mask"
               "super": "Mod4Mask", "win": "Mod4Mask", "meta": "Mod4Mask"}
 
 
+#: What hotkey_support() returns where make_hotkey() gives a working hotkey.
+NATIVE = ("x11", "windows", "macos")
+_CANONICAL = {"ctrl": "ctrl", "control": "ctrl", "alt": "alt", "shift": "shift", "super": "super",
+              "win": "super", "meta": "super"}
+
+
 class HotkeyError(Exception):
     """The hotkey could not be registered; str() says why, for the user."""
+
+
+def split_hotkey(text: str) -> tuple[frozenset[str], str]:
+    """'Ctrl+Alt+Space' → ({'ctrl', 'alt'}, 'space'): modifiers named ctrl/alt/shift/super, for
+    the Windows and macOS hotkeys; HotkeyError if malformed."""
+    masks, key = parse_hotkey(text)  # the same checks and messages everywhere
+    mods = [p.strip().lower() for p in text.split("+") if p.strip()][:-1]
+    return frozenset(_CANONICAL[m] for m in mods), key
 
 
 def parse_hotkey(text: str) -> tuple[list[str], str]:
@@ -139,10 +155,15 @@ class X11Hotkey(QObject):
             self.activated.emit()
 
 
-def hotkey_support(environ: dict[str, str] | None = None) -> str:
-    """'x11' where X11Hotkey works, else a sentence for the settings on what to do instead."""
+def hotkey_support(environ: dict[str, str] | None = None, platform: str | None = None) -> str:
+    """One of NATIVE where a global hotkey works, else a sentence for the settings on what to do."""
     from engine.capture.sources import session_kind
 
+    platform = platform or sys.platform
+    if platform == "win32":
+        return "windows"
+    if platform == "darwin":
+        return "macos"
     kind = session_kind(environ)
     if kind == "x11":
         return "x11"
@@ -150,3 +171,17 @@ def hotkey_support(environ: dict[str, str] | None = None) -> str:
         return WAYLAND_HELP
     return ("Ponder cannot register a global shortcut on this system yet. Bind the command "
             "“ponder act” to a key in your system's keyboard settings.")
+
+
+def make_hotkey(parent: QObject | None = None, support: str | None = None) -> QObject:
+    """The hotkey for this platform (an X11Hotkey where none works: register() then fails)."""
+    support = support or hotkey_support()
+    if support == "windows":
+        from app.quick.hotkey_windows import WindowsHotkey
+
+        return WindowsHotkey(parent)
+    if support == "macos":
+        from app.quick.hotkey_macos import MacHotkey
+
+        return MacHotkey(parent)
+    return X11Hotkey(parent)

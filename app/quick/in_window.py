@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QSystemTrayIcon
 
 from app.markdown.render import MarkdownRenderer
 from app.quick.controller import QuickController
-from app.quick.hotkey import HotkeyError, X11Hotkey, hotkey_support
+from app.quick.hotkey import NATIVE, HotkeyError, hotkey_support, make_hotkey
 from app.quick.instance import OPEN_CHAT, InstanceServer
 from app.quick.tray import Tray
 from engine.errors import PonderError
@@ -58,7 +58,7 @@ class WindowQuickActions(QObject):
         self.controller.message.connect(self.tell)
         self.server = InstanceServer(app.paths, self)
         self.server.request_received.connect(self.handle)
-        self.hotkey = X11Hotkey(self)
+        self.hotkey = make_hotkey(self)
         self.hotkey.activated.connect(lambda: self.handle(QuickRequest(source="selection")))
         self.hotkey_text = ""
         self._hotkey_wanted = ""
@@ -77,7 +77,9 @@ class WindowQuickActions(QObject):
         self.apply(self.app.settings)
 
     def apply(self, settings: Settings) -> None:
-        """Show or hide the tray; (re)register the hotkey while the tray is on."""
+        """Show or hide the tray; (re)register the hotkey. The hotkey does not need the tray (it
+        works while the window is open either way): tying them together is what users of other
+        assistants complain about."""
         wanted = bool(settings.get("tray"))
         if wanted and self.tray is None:
             if self.tray_available():
@@ -90,7 +92,7 @@ class WindowQuickActions(QObject):
                 self.app.window.notice_banner.show_message(NO_TRAY, kind="warning")
         elif not wanted and self.tray is not None:
             self._drop_tray()
-        self._apply_hotkey(settings.get("hotkey") if self.tray is not None else "")
+        self._apply_hotkey(settings.get("hotkey"))
 
     def _apply_hotkey(self, keys: str) -> None:
         if keys == self._hotkey_wanted:
@@ -101,7 +103,7 @@ class WindowQuickActions(QObject):
         if not keys:
             return
         support = self.hotkey_support()
-        if support != "x11":
+        if support not in NATIVE:
             log.info("no global hotkey here: %s", support)
             return
         try:
@@ -184,17 +186,9 @@ class WindowQuickActions(QObject):
 
     def open_chat(self, question: str, answer: str) -> None:
         """Continue in chat: the exchange joins the window's conversation, and the window comes up."""
-        from app.chat.conversation import Exchange, Phase, Reply
-
-        controller = self.app.controller
-        if question:  # an empty answer joins too: the user may want to ask again in the chat
-            if controller.busy:
-                raise PonderError("The chat is still answering. Try again when it has finished.")
-            exchange = Exchange(question=question, reply=Reply(answer=answer, phase=Phase.DONE))
-            controller.conversation.exchanges.append(exchange)
-            # Through the controller's listener, so the view shows it and the history saves it.
-            controller._notify("exchange_added", exchange)  # noqa: SLF001 - no public "add finished exchange"
-            controller._notify("exchange_updated", exchange)  # noqa: SLF001
+        # An empty answer joins too: the user may want to ask again in the chat.
+        if question and not self.app.controller.add_finished(question, answer):
+            raise PonderError("The chat is still answering. Try again when it has finished.")
         self.app.bring_to_front()
 
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from app.markdown.render import MarkdownRenderer
 from app.quick.controller import QuickController
-from app.quick.hotkey import DEFAULT_HOTKEY, HotkeyError, X11Hotkey, hotkey_support
+from app.quick.hotkey import DEFAULT_HOTKEY, NATIVE, HotkeyError, hotkey_support, make_hotkey
 from app.quick.instance import OPEN_CHAT, InstanceServer
 from app.quick.tray import Tray
 from app.theme import pick_theme, system_is_dark
@@ -51,9 +51,9 @@ class QuickApp:
         self.server = InstanceServer(paths)
         self.server.request_received.connect(self._on_request)
         self.hotkey_text = ""
-        self.hotkey = X11Hotkey()
+        self.hotkey = make_hotkey()
         self.hotkey.activated.connect(lambda: self.controller.handle(QuickRequest(source="selection")))
-        if hotkey_support() == "x11":
+        if hotkey_support() in NATIVE:
             try:
                 self.hotkey.register(hotkey)
                 self.hotkey_text = hotkey

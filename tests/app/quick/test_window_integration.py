@@ -236,3 +236,22 @@ def test_a_taken_hotkey_is_reported_in_the_notice_banner(qtbot, qloop, ponder_ho
         finally:
             app.shutdown()
             other.unregister()
+
+
+def test_the_hotkey_works_with_the_tray_off(qtbot, qloop, ponder_home, monkeypatch):
+    """The hotkey is not tied to the tray: with the window open it is there either way."""
+    from tests.engine.capture.xserver import xvfb
+
+    with xvfb() as display:
+        monkeypatch.setenv("DISPLAY", display)
+        app = _build(ponder_home, tray=False)
+        qtbot.addWidget(app.window)
+        app.quick.hotkey_support = lambda: "x11"
+        try:
+            app.quick.start()
+            assert app.quick.tray is None
+            assert app.quick.hotkey_text == "Ctrl+Alt+Space"
+            app.remember("hotkey", "")  # emptied in the settings: given back at once
+            assert app.quick.hotkey_text == ""
+        finally:
+            app.shutdown()
