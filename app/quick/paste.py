@@ -1,28 +1,63 @@
-"""Paste an answer back over the selection it came from, where the platform allows (X11: XTest)."""
+"""Paste an answer back over the selection it came from, where the platform allows.
+
+The answer goes on the clipboard, then the paste keys are pressed in whatever window has the
+focus once the result window is hidden: XTest on X11, keybd_event on Windows, a Quartz event on
+macOS (which needs the Accessibility permission). Wayland lets no app press keys in another, so
+there the answer is only copied, and the user is told.
+"""
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
+from typing import Any
 
 from PySide6.QtGui import QClipboard, QGuiApplication
 
 from engine.capture.errors import CaptureUnavailableError
 from engine.capture.sources import session_kind
 
+VK_CONTROL, VK_V, KEYEVENTF_KEYUP = 0x11, 0x56, 0x2
+KVK_ANSI_V, CG_FLAG_COMMAND, CG_HID_EVENT_TAP = 0x09, 1 << 20, 0
+ACCESSIBILITY = ("The answer was copied. To let Ponder paste it for you, allow Ponder in System Settings › "
+                 "Privacy & Security › Accessibility; for now, paste it with ⌘V.")
+
+
+def paste_platform(platform: str | None = None) -> str | None:
+    """'x11', 'windows' or 'macos' where Ponder can press the paste keys, else None."""
+    platform = platform or sys.platform
+    if platform == "win32":
+        return "windows"
+    if platform == "darwin":
+        return "macos"
+    if session_kind() == "x11" and QGuiApplication.platformName() == "xcb":
+        return "x11"
+    return None
+
 
 def can_paste_back(source: str) -> bool:
-    """Replace selection makes sense for text the user selected or copied, on X11."""
-    return source in ("selection", "clipboard") and session_kind() == "x11" and \
-        QGuiApplication.platformName() == "xcb"
+    """Replace selection makes sense for text the user selected or copied, where keys can be pressed."""
+    return source in ("selection", "clipboard") and paste_platform() is not None
 
 
 def paste_back(text: str) -> None:
-    """Put text on the clipboard and press Ctrl+V in the focused window (X11 XTest)."""
-    clipboard = QGuiApplication.clipboard()
-    clipboard.setText(text, QClipboard.Mode.Clipboard)
-    if not can_paste_back("clipboard"):
+    """Put text on the clipboard and press the paste keys in the focused window."""
+    QGuiApplication.clipboard().setText(text, QClipboard.Mode.Clipboard)
+    kind = paste_platform()
+    if kind == "x11":
+        press_x11()
+    elif kind == "windows":
+        press_windows(ctypes.WinDLL("user32"))
+    elif kind == "macos":
+        press_macos(*_quartz())
+    else:
         raise CaptureUnavailableError("The answer was copied; paste it with Ctrl+V (this system does not let "
                                       "Ponder paste for you).")
+
+
+def press_x11() -> None:
+    """Ctrl+V through the XTest extension."""
     from Xlib import X, XK
     from Xlib.display import Display
     from Xlib.ext import xtest
@@ -36,3 +71,32 @@ def paste_back(text: str) -> None:
         dpy.sync()
     finally:
         dpy.close()
+
+
+def press_windows(user32: Any) -> None:
+    """Ctrl+V with keybd_event (user32.dll, or a test's stand-in)."""
+    for vk, flags in ((VK_CONTROL, 0), (VK_V, 0), (VK_V, KEYEVENTF_KEYUP), (VK_CONTROL, KEYEVENTF_KEYUP)):
+        user32.keybd_event(vk, 0, flags, 0)
+
+
+def press_macos(quartz: Any, core_foundation: Any) -> None:
+    """⌘V as two Quartz keyboard events; CaptureUnavailableError without the Accessibility permission."""
+    if not quartz.AXIsProcessTrusted():
+        raise CaptureUnavailableError(ACCESSIBILITY)
+    for down in (True, False):
+        event = quartz.CGEventCreateKeyboardEvent(None, KVK_ANSI_V, down)
+        quartz.CGEventSetFlags(event, CG_FLAG_COMMAND)
+        quartz.CGEventPost(CG_HID_EVENT_TAP, event)
+        core_foundation.CFRelease(event)
+
+
+def _quartz() -> tuple[Any, Any]:
+    quartz = ctypes.CDLL("/System/Library/Frameworks/ApplicationServices.framework/ApplicationServices")
+    quartz.AXIsProcessTrusted.restype = ctypes.c_bool
+    quartz.CGEventCreateKeyboardEvent.restype = ctypes.c_void_p
+    quartz.CGEventCreateKeyboardEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint16, ctypes.c_bool]
+    quartz.CGEventSetFlags.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
+    quartz.CGEventPost.argtypes = [ctypes.c_uint32, ctypes.c_void_p]
+    core_foundation = ctypes.CDLL("/System/Library/Frameworks/CoreFoundation.framework/CoreFoundation")
+    core_foundation.CFRelease.argtypes = [ctypes.c_void_p]
+    return quartz, core_foundation
