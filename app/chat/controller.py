@@ -11,7 +11,7 @@ import logging
 from typing import Protocol
 
 from app.chat.attachments import Attachment
-from app.chat.conversation import Conversation, Exchange, Reply
+from app.chat.conversation import Conversation, Exchange, Phase, Reply
 from engine.assistant import Assistant, ChatTurn
 from engine.budget import ThinkingBudget
 from engine.errors import ContextTooLongError, PonderError
@@ -88,6 +88,17 @@ class ChatController:
         self.conversation.exchanges.append(exchange)
         self._notify("exchange_added", exchange)
         self._start(exchange)
+        return True
+
+    def add_finished(self, question: str, answer: str) -> bool:
+        """Append an exchange answered elsewhere (a quick action's "Continue in chat"): shown,
+        saved to the history and part of the next turn's context. False while a turn runs."""
+        if self.busy:
+            return False
+        exchange = Exchange(question, reply=Reply(answer=answer, phase=Phase.DONE))
+        self.conversation.exchanges.append(exchange)
+        self._notify("exchange_added", exchange)
+        self._notify("exchange_updated", exchange)
         return True
 
     def resend_last(self, question: str, attachment: Attachment | None = None) -> bool:
