@@ -12,6 +12,11 @@ from engine.paths import Paths, resolve_paths
 from engine.run_record import FOLDER as RUN_FOLDER, RunRecord
 
 
+#: The commands that load or install models: they keep a run record (engine/run_record.py) so
+#: that a crash in one of them leads to a full check of the models at the next start.
+USES_MODELS = {None, "ask", "act", "summarize", "models", "doctor"}
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full command line. Subcommand modules register themselves here."""
     # Imported here so that nothing below can import onnxruntime before prepare_environment().
@@ -45,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     paths = resolve_paths(args.data_dir)
+    if args.command not in USES_MODELS and not (args.self_test or args.run_session):
+        return _dispatch(args, paths)  # nothing to protect, and nothing written (e.g. --print)
     with RunRecord(paths.data / RUN_FOLDER) as run:
         if run.unclean:
             _after_unclean_shutdown(paths)
