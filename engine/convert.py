@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,11 @@ class ConversionUnavailableError(PonderError):
     exit_code = 8
 
     def user_message(self) -> str:
+        if getattr(sys, "frozen", False):  # the packaged app: pip cannot add to it
+            return ("Building a model on this computer needs tools that the packaged Ponder leaves out "
+                    "(they are several GB). Download a prebuilt variant instead, or build the model with "
+                    "Ponder installed from Python (pip install 'ponder-desktop[tools]', then ponder models "
+                    "convert) and add the folder here with Import.")
         return (f"Building a model on this computer needs the optional tools ({self}). Install them "
                 "with: pip install 'ponder-desktop[tools]', or download a prebuilt variant instead.")
 

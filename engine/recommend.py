@@ -17,6 +17,8 @@ from engine.hardware import HardwareFacts
 from engine.providers import CANDIDATES, InstallInfo, skip_reason
 
 GB = 1e9
+NOT_BUILDABLE = ("has no prebuilt build for this computer, and building one needs the optional tools, "
+                 "which this install leaves out (pip install 'ponder-desktop[tools]').")
 #: A 14B model on a CPU alone is worth recommending only with this much RAM (it is slow).
 BIG_CPU_RAM = 32 * GB
 
@@ -27,6 +29,8 @@ PREFERENCE: tuple[tuple[str, str], ...] = (
     ("phi-4-reasoning", "cpu-int4"),
     ("phi-4-mini-reasoning", "gpu-int4"),
     ("phi-4-mini-reasoning", "cpu-int4"),
+    # No reasoning, but prebuilt for the CPU: what is left where nothing can be built here.
+    ("phi-4-mini-instruct", "cpu-int4"),
 )
 
 
@@ -48,6 +52,8 @@ class Machine:
     providers: tuple[str, ...]  # provider keys worth trying here, best first
     gpu_memory: tuple[GpuMemory, ...] = ()
     npus: tuple[str, ...] = ()
+    #: The optional tools that build a model here are installed (never in the packaged app).
+    can_build: bool = True
 
     @property
     def vram_free(self) -> int | None:
@@ -59,10 +65,15 @@ class Machine:
 
 
 def machine_from(hardware: HardwareFacts, install: InstallInfo,
-                 gpu_memory: tuple[GpuMemory, ...] = ()) -> Machine:
-    """Combine the engine's hardware facts and install info into a Machine."""
+                 gpu_memory: tuple[GpuMemory, ...] = (), can_build: bool | None = None) -> Machine:
+    """Combine the engine's hardware facts and install info into a Machine (can_build: whether
+    the model builder's tools are installed; looked up when not given)."""
     keys = tuple(c.key for c in CANDIDATES if skip_reason(c, hardware, install) is None)
-    return Machine(hardware.ram_total, hardware.ram_available, keys, gpu_memory, hardware.npus)
+    if can_build is None:
+        from engine.convert import missing_tools
+
+        can_build = not missing_tools()
+    return Machine(hardware.ram_total, hardware.ram_available, keys, gpu_memory, hardware.npus, can_build)
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,7 @@ class Fit:
     needed: float  # bytes
     available: float | None  # bytes of the memory it would use
     memory: str  # "GPU memory" | "RAM"
+    buildable: bool = True  # False: it must be built here, and the tools for that are missing
 
     @property
     def runnable(self) -> bool:
@@ -89,6 +101,8 @@ class Fit:
         name = f"{self.model.name} ({self.variant.label})"
         if not self.runnable:
             return f"{name} needs {_needs(self.variant)}, which this computer or install does not offer."
+        if not self.buildable:
+            return f"{name} {NOT_BUILDABLE}"
         if not self.fits:
             return (f"{name} needs about {self.needed / GB:.1f} GB of {self.memory}; "
                     f"{(self.available or 0) / GB:.1f} GB are free. It may fail to load or be very slow.")
@@ -113,9 +127,10 @@ def assess(model: CatalogModel, variant: Variant, machine: Machine) -> Fit:
     """How well one variant fits the machine."""
     provider = next((p for p in variant.providers if p in machine.providers), None)
     needed = variant.memory_gb * GB
+    buildable = variant.source != "convert" or machine.can_build
     if variant.kind == "gpu" and machine.vram_free is not None:
-        return Fit(model, variant, provider, needed, float(machine.vram_free), "GPU memory")
-    return Fit(model, variant, provider, needed, float(machine.ram_available), "RAM")
+        return Fit(model, variant, provider, needed, float(machine.vram_free), "GPU memory", buildable)
+    return Fit(model, variant, provider, needed, float(machine.ram_available), "RAM", buildable)
 
 
 def recommend(catalog: Catalog, machine: Machine) -> Recommendation:
@@ -130,6 +145,9 @@ def recommend(catalog: Catalog, machine: Machine) -> Recommendation:
         name = f"{fit.model.name} ({fit.variant.label})"
         if not fit.runnable:
             reasons.append(f"{name} needs {_needs(fit.variant)}; none here.")
+            continue
+        if not fit.buildable:
+            reasons.append(f"{name} {NOT_BUILDABLE}")
             continue
         if not fit.fits:
             reasons.append(f"{name} needs about {fit.needed / GB:.1f} GB of {fit.memory}; "

@@ -90,6 +90,8 @@ def test_missing_tools_are_named_with_the_fix(store, monkeypatch):
     with pytest.raises(ConversionUnavailableError) as info:
         Conversion(ConvertRequest("m", checkpoint()), store).run()
     assert "pip install" in info.value.user_message()
+    monkeypatch.setattr("sys.frozen", True, raising=False)  # the packaged app cannot pip install
+    assert "prebuilt" in info.value.user_message() and "Import" in info.value.user_message()
 
 
 @pytest.mark.slow

@@ -80,3 +80,15 @@ def test_a_choice_that_does_not_fit_gets_a_warning_with_numbers(catalog):
 def test_a_tiny_machine_gets_the_demo(catalog):
     rec = recommend(catalog, machine_from(hardware(4, 2), NO_EXTRAS))
     assert rec.choice is None and "demo" in rec.summary()
+
+
+def test_without_the_build_tools_a_prebuilt_model_is_recommended_instead(catalog):
+    """The packaged app has no model builder: an 8 GB laptop gets a prebuilt CPU model, and
+    choosing the build anyway is warned about."""
+    machine = machine_from(hardware(8, 6.0), NO_EXTRAS, can_build=False)
+    rec = recommend(catalog, machine)
+    assert (rec.choice.model.id, rec.choice.variant.id) == ("phi-4-mini-instruct", "cpu-int4")
+    text = "\n".join(rec.reasons)
+    assert "Phi-4-mini-reasoning (CPU int4 (built on this computer)) has no prebuilt build" in text
+    model = catalog.model("phi-4-mini-reasoning")
+    assert "optional tools" in assess(model, model.variant("cpu-int4"), machine).warning()
