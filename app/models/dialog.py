@@ -185,8 +185,12 @@ class ModelManagerDialog(QDialog):
                     status = "Installed"
                 elif (model.id, variant.id) == best:
                     status = "★ Recommended"
+                elif not fit.runnable:
+                    status = "Not for this computer"
+                elif not fit.buildable:
+                    status = "Needs the build tools"
                 elif fit.warning():
-                    status = "Won't fit" if fit.runnable else "Not for this computer"
+                    status = "Won't fit"
                 else:
                     status = "Fits"
                 item = QTreeWidgetItem(available, [model.name, variant.label, _gb(variant.size), status])

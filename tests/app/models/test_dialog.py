@@ -134,3 +134,16 @@ def test_try_the_demo_picks_the_demo(dialog, qtbot):
     with qtbot.waitSignal(dialog.model_chosen) as chosen:
         dialog.try_demo.click()
     assert chosen.args == [DEMO]
+
+
+def test_without_the_build_tools_a_buildable_variant_says_so(qtbot, ponder_home):
+    """The packaged app cannot build models: the dialog recommends a prebuilt one and marks the
+    build as needing the tools, not as too big."""
+    ponder_home.ensure()
+    machine = Machine(ram_total=8_000_000_000, ram_available=6_000_000_000, providers=("cpu",), can_build=False)
+    d = ModelManagerDialog(ModelStore(ponder_home), load_catalog(), machine)
+    qtbot.addWidget(d)
+    d.show()
+    assert d.rec_title.text() == "Recommended for this computer: Phi-4-mini-instruct, CPU int4"
+    built = _status_of(d, "Phi-4-mini-reasoning", "CPU int4 (built on this computer)")
+    assert built.text(3) == "Needs the build tools" and "optional tools" in built.toolTip(3)
