@@ -13,6 +13,7 @@ from PySide6.QtGui import QClipboard, QGuiApplication, QImage
 
 from app.errors import user_text
 from app.markdown.render import MarkdownRenderer
+from app.quick.copy_selection import CopyKeys, copy_selection, platform_keys
 from app.quick.overlay import RegionOverlay, image_to_rgb
 from app.quick.popup import ActionPopup
 from app.quick.result import ResultWindow
@@ -45,8 +46,10 @@ class QuickController(QObject):
     def __init__(self, assistant: Assistant, *, renderer: Callable[[], MarkdownRenderer],
                  model_ready: Callable[[], Awaitable[Path]], ocr: OcrEngine | None = None,
                  open_chat: Callable[[str, str], None] | None = None,
-                 sampling: Callable[[], Sampling] | None = None, parent: QObject | None = None) -> None:
+                 sampling: Callable[[], Sampling] | None = None,
+                 copy_keys: Callable[[], CopyKeys | None] = platform_keys, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self._copy_keys = copy_keys
         self.assistant = assistant
         self._renderer = renderer
         self._model_ready = model_ready
@@ -86,10 +89,13 @@ class QuickController(QObject):
         """Text from the selection, the clipboard, or OCR of a region the user drags."""
         clipboard = QGuiApplication.clipboard()
         if source == "selection":
-            if not clipboard.supportsSelection():
+            if clipboard.supportsSelection():
+                return clipboard.text(QClipboard.Mode.Selection)
+            keys = self._copy_keys()  # Windows, macOS: copy it from the focused app
+            if keys is None:
                 raise CaptureError("This system has no separate 'current selection'. Copy the text and use "
                                    "'Quick action on clipboard'.")
-            return clipboard.text(QClipboard.Mode.Selection)
+            return await copy_selection(clipboard, keys)
         if source == "clipboard":
             return clipboard.text(QClipboard.Mode.Clipboard)
         if source == "region":

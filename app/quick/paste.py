@@ -18,8 +18,8 @@ from PySide6.QtGui import QClipboard, QGuiApplication
 from engine.capture.errors import CaptureUnavailableError
 from engine.capture.sources import session_kind
 
-VK_CONTROL, VK_V, KEYEVENTF_KEYUP = 0x11, 0x56, 0x2
-KVK_ANSI_V, CG_FLAG_COMMAND, CG_HID_EVENT_TAP = 0x09, 1 << 20, 0
+VK_CONTROL, VK_C, VK_V, KEYEVENTF_KEYUP = 0x11, 0x43, 0x56, 0x2
+KVK_ANSI_C, KVK_ANSI_V, CG_FLAG_COMMAND, CG_HID_EVENT_TAP = 0x08, 0x09, 1 << 20, 0
 ACCESSIBILITY = ("The answer was copied. To let Ponder paste it for you, allow Ponder in System Settings › "
                  "Privacy & Security › Accessibility; for now, paste it with ⌘V.")
 
@@ -50,7 +50,7 @@ def paste_back(text: str) -> None:
     elif kind == "windows":
         press_windows(ctypes.WinDLL("user32"))
     elif kind == "macos":
-        press_macos(*_quartz())
+        press_macos(*quartz())
     else:
         raise CaptureUnavailableError("The answer was copied; paste it with Ctrl+V (this system does not let "
                                       "Ponder paste for you).")
@@ -73,30 +73,35 @@ def press_x11() -> None:
         dpy.close()
 
 
-def press_windows(user32: Any) -> None:
-    """Ctrl+V with keybd_event (user32.dll, or a test's stand-in)."""
-    for vk, flags in ((VK_CONTROL, 0), (VK_V, 0), (VK_V, KEYEVENTF_KEYUP), (VK_CONTROL, KEYEVENTF_KEYUP)):
+def press_windows(user32: Any, key: int = VK_V) -> None:
+    """Ctrl+key (V: paste, C: copy) with keybd_event (user32.dll, or a test's stand-in)."""
+    for vk, flags in ((VK_CONTROL, 0), (key, 0), (key, KEYEVENTF_KEYUP), (VK_CONTROL, KEYEVENTF_KEYUP)):
         user32.keybd_event(vk, 0, flags, 0)
 
 
-def press_macos(quartz: Any, core_foundation: Any) -> None:
-    """⌘V as two Quartz keyboard events; CaptureUnavailableError without the Accessibility permission."""
+def press_macos(quartz: Any, core_foundation: Any, key: int = KVK_ANSI_V,
+                refusal: str = ACCESSIBILITY) -> None:
+    """⌘key as two Quartz keyboard events; CaptureUnavailableError(refusal) without the
+    Accessibility permission."""
     if not quartz.AXIsProcessTrusted():
-        raise CaptureUnavailableError(ACCESSIBILITY)
+        raise CaptureUnavailableError(refusal)
     for down in (True, False):
-        event = quartz.CGEventCreateKeyboardEvent(None, KVK_ANSI_V, down)
+        event = quartz.CGEventCreateKeyboardEvent(None, key, down)
         quartz.CGEventSetFlags(event, CG_FLAG_COMMAND)
         quartz.CGEventPost(CG_HID_EVENT_TAP, event)
         core_foundation.CFRelease(event)
 
 
-def _quartz() -> tuple[Any, Any]:
-    quartz = ctypes.CDLL("/System/Library/Frameworks/ApplicationServices.framework/ApplicationServices")
-    quartz.AXIsProcessTrusted.restype = ctypes.c_bool
-    quartz.CGEventCreateKeyboardEvent.restype = ctypes.c_void_p
-    quartz.CGEventCreateKeyboardEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint16, ctypes.c_bool]
-    quartz.CGEventSetFlags.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
-    quartz.CGEventPost.argtypes = [ctypes.c_uint32, ctypes.c_void_p]
+def quartz() -> tuple[Any, Any]:
+    """ApplicationServices and CoreFoundation, with the signatures Ponder calls."""
+    services = ctypes.CDLL("/System/Library/Frameworks/ApplicationServices.framework/ApplicationServices")
+    services.AXIsProcessTrusted.restype = ctypes.c_bool
+    services.CGEventCreateKeyboardEvent.restype = ctypes.c_void_p
+    services.CGEventCreateKeyboardEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint16, ctypes.c_bool]
+    services.CGEventSetFlags.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
+    services.CGEventPost.argtypes = [ctypes.c_uint32, ctypes.c_void_p]
+    services.CGEventSourceFlagsState.restype = ctypes.c_uint64
+    services.CGEventSourceFlagsState.argtypes = [ctypes.c_int32]
     core_foundation = ctypes.CDLL("/System/Library/Frameworks/CoreFoundation.framework/CoreFoundation")
     core_foundation.CFRelease.argtypes = [ctypes.c_void_p]
-    return quartz, core_foundation
+    return services, core_foundation

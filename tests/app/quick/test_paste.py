@@ -61,3 +61,12 @@ def test_replace_is_offered_for_selected_or_copied_text_only(monkeypatch):
     monkeypatch.setattr(paste, "paste_platform", lambda platform=None: "windows")
     assert paste.can_paste_back("selection") and paste.can_paste_back("clipboard")
     assert not paste.can_paste_back("region") and not paste.can_paste_back("stdin")
+
+
+def test_the_same_key_presses_copy_the_selection_on_windows_and_macos():
+    user32 = Recorder()
+    paste.press_windows(user32, paste.VK_C)
+    assert [c[1] for c in user32.calls] == [0x11, 0x43, 0x43, 0x11]
+    quartz = Recorder(trusted=False)
+    with pytest.raises(CaptureUnavailableError, match="read the selected text"):
+        paste.press_macos(quartz, Recorder(), paste.KVK_ANSI_C, "To read the selected text, allow Ponder")
