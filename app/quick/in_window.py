@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from app.markdown.render import MarkdownRenderer
@@ -63,6 +63,7 @@ class WindowQuickActions(QObject):
         self.hotkey_text = ""
         self._hotkey_wanted = ""
         self.tray: Tray | None = None
+        self.selection_kept: Callable[[], bool] = lambda: QGuiApplication.clipboard().supportsSelection()
         self.quitting = False
         self.listening = False
         app.window.installEventFilter(self)
@@ -86,7 +87,8 @@ class WindowQuickActions(QObject):
                 self.tray = Tray(QIcon(str(resources_dir() / "icons" / "ponder.svg")),
                                  on_source=lambda source: self.handle(QuickRequest(source=source)),
                                  on_open_chat=self.app.bring_to_front, on_quit=self.app.quit,
-                                 hotkey_text=lambda: self.hotkey_text)
+                                 hotkey_text=lambda: self.hotkey_text,
+                                 selection_kept=self.selection_kept)
                 self.tray.show()
             else:
                 self.app.window.notice_banner.show_message(NO_TRAY, kind="warning")

@@ -13,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from app.markdown.render import MarkdownRenderer
@@ -64,7 +64,8 @@ class QuickApp:
             self.tray = Tray(QIcon(str(resources_dir() / "icons" / "ponder.svg")),
                              on_source=lambda s: self.controller.handle(QuickRequest(source=s)),
                              on_open_chat=lambda: self.open_chat("", ""), on_quit=self.quit,
-                             hotkey_text=lambda: self.hotkey_text)
+                             hotkey_text=lambda: self.hotkey_text,
+                             selection_kept=lambda: QGuiApplication.clipboard().supportsSelection())
             self.controller.message.connect(lambda text: self.tray.showMessage("Ponder", text))
         else:
             self.controller.message.connect(self._message_box)

@@ -39,6 +39,7 @@ def _build(ponder_home, **settings):
     app = build_app(QApplication.instance(), ponder_home, model=demo_spec() or "demo")
     app.quick.tray_available = lambda: True
     app.quick.hotkey_support = lambda: NO_HOTKEY
+    app.quick.selection_kept = lambda: True  # as on X11 (the offscreen platform keeps none)
     return app
 
 
@@ -255,3 +256,20 @@ def test_the_hotkey_works_with_the_tray_off(qtbot, qloop, ponder_home, monkeypat
             assert app.quick.hotkey_text == ""
         finally:
             app.shutdown()
+
+
+def test_where_no_selection_is_kept_the_tray_points_to_the_hotkey(qtbot, qloop, ponder_home):
+    """Windows and macOS: a click in the tray takes the focus from the selected text, so the menu
+    offers the hotkey for it instead of an entry that could only find nothing."""
+    app = _build(ponder_home, tray=True)
+    qtbot.addWidget(app.window)
+    app.quick.selection_kept = lambda: False
+    try:
+        app.quick.start()
+        app.quick.hotkey_text = "Ctrl+Alt+Space"
+        texts = _menu_texts(app)
+        assert texts[0] == "On selected text: press Ctrl+Alt+Space in any app"
+        assert not app.quick.tray.menu.actions()[0].isEnabled()
+        assert "Quick action on clipboard" in texts and not any("on selection" in t for t in texts)
+    finally:
+        app.shutdown()
