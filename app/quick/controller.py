@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -71,7 +72,7 @@ class QuickController(QObject):
         try:
             text = request.text if request.text is not None else await self.capture(request.source)
             if not (text or "").strip():
-                raise BadRequestError(_EMPTY.get(request.source, "There is no text to work on."))
+                raise BadRequestError(empty_message(request.source))
             if request.action:
                 action_by_key(request.action)
                 self.run_action(request.action, text, request.question, request.language, request.source)
@@ -206,3 +207,14 @@ _EMPTY = {
     "clipboard": "The clipboard holds no text. Copy some text first, then try again.",
     "region": "No text was found in that part of the screen.",
 }
+#: macOS hands an app without the Screen Recording permission a picture of the wallpaper alone.
+SCREEN_RECORDING = (" On macOS, Ponder needs the Screen Recording permission to read the screen: System "
+                    "Settings › Privacy & Security › Screen Recording.")
+
+
+def empty_message(source: str, platform: str | None = None) -> str:
+    """What to tell the user when the source gave no text."""
+    text = _EMPTY.get(source, "There is no text to work on.")
+    if source == "region" and (platform or sys.platform) == "darwin":
+        text += SCREEN_RECORDING
+    return text

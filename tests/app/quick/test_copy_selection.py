@@ -102,3 +102,4 @@ def test_the_hotkey_request_opens_the_popup_on_the_copied_selection(qtbot, qloop
     finally:
         controller.close()
         service.close()
+

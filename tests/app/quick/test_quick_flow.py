@@ -151,3 +151,11 @@ def test_clipboard_text_opens_the_popup(quick, qtbot):
         quick.handle(QuickRequest(source="clipboard"))
     assert "Meeting moved to Tuesday." in shown.args[0].preview.text()
     shown.args[0].close()
+
+
+def test_an_empty_screen_region_on_macos_names_the_permission():
+    from app.quick.controller import empty_message
+
+    assert empty_message("region", "linux") == "No text was found in that part of the screen."
+    assert "Screen Recording" in empty_message("region", "darwin")
+    assert "Screen Recording" not in empty_message("selection", "darwin")
