@@ -25,6 +25,7 @@ BIG_CPU_RAM = 32 * GB
 #: What to recommend, best first: (model id, variant id, needs a big-RAM machine when on CPU).
 PREFERENCE: tuple[tuple[str, str], ...] = (
     ("phi-4-reasoning-plus", "npu-qnn-int4"),
+    ("phi-4-mini-reasoning", "npu-qnn-int4"),
     ("phi-4-reasoning", "gpu-int4"),
     ("phi-4-reasoning", "cpu-int4"),
     ("phi-4-mini-reasoning", "gpu-int4"),

@@ -92,3 +92,10 @@ def test_without_the_build_tools_a_prebuilt_model_is_recommended_instead(catalog
     assert "Phi-4-mini-reasoning (CPU int4 (built on this computer)) has no prebuilt build" in text
     model = catalog.model("phi-4-mini-reasoning")
     assert "optional tools" in assess(model, model.variant("cpu-int4"), machine).warning()
+
+
+def test_a_16_gb_snapdragon_laptop_gets_mini_on_the_npu(catalog):
+    machine = machine_from(hardware(16, 8, npus=["Qualcomm NPU"], machine="ARM64"), QNN)
+    rec = recommend(catalog, machine)
+    assert (rec.choice.model.id, rec.choice.variant.id) == ("phi-4-mini-reasoning", "npu-qnn-int4")
+    assert "Phi-4-reasoning-plus (Qualcomm NPU int4) needs about 10.0 GB of RAM; 8.0 GB are free." in rec.reasons

@@ -70,10 +70,15 @@ def test_unknown_ids_list_the_choices(catalog):
         catalog.model("phi-4-reasoning").variant("tpu")
 
 
+def _listed(data: dict) -> dict:
+    """The first variant that lists its files."""
+    return next(v for m in data["models"] for v in m["variants"] if v["files"])
+
+
 @pytest.mark.parametrize("damage", [
     lambda d: d["models"][0]["variants"][0].update(subfolder="../../etc"),
-    lambda d: d["models"][0]["variants"][0]["files"][0].update(path="/etc/passwd"),
-    lambda d: d["models"][0]["variants"][0]["files"][0].update(sha256="sha256:../../x"),
+    lambda d: _listed(d)["files"][0].update(path="/etc/passwd"),
+    lambda d: _listed(d)["files"][0].update(sha256="sha256:../../x"),
     lambda d: d["models"][0].update(format="nope"),
     lambda d: d.update(schema=2),
 ])
