@@ -22,7 +22,7 @@ NOT_BUILDABLE = ("has no prebuilt build for this computer, and building one need
 #: A 14B model on a CPU alone is worth recommending only with this much RAM (it is slow).
 BIG_CPU_RAM = 32 * GB
 
-#: What to recommend, best first: (model id, variant id, needs a big-RAM machine when on CPU).
+#: What to recommend, best first: (model id, variant id).
 PREFERENCE: tuple[tuple[str, str], ...] = (
     ("phi-4-reasoning-plus", "npu-qnn-int4"),
     ("phi-4-mini-reasoning", "npu-qnn-int4"),

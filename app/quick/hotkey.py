@@ -41,7 +41,7 @@ class HotkeyError(Exception):
 def split_hotkey(text: str) -> tuple[frozenset[str], str]:
     """'Ctrl+Alt+Space' → ({'ctrl', 'alt'}, 'space'): modifiers named ctrl/alt/shift/super, for
     the Windows and macOS hotkeys; HotkeyError if malformed."""
-    masks, key = parse_hotkey(text)  # the same checks and messages everywhere
+    _masks, key = parse_hotkey(text)  # the same checks and messages everywhere
     mods = [p.strip().lower() for p in text.split("+") if p.strip()][:-1]
     return frozenset(_CANONICAL[m] for m in mods), key
 
