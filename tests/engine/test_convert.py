@@ -101,20 +101,13 @@ def test_cpu_only_path_downloads_the_checkpoint_then_builds_it(store, ponder_hom
     from engine.catalog.load import load_catalog
     from engine.catalog.setup import setup_for_spec
     from engine.download.install import make_installer
-    from tests.engine.download.fake_hub import FakeHub, HubServer
+    from tests.engine.download.fake_hub import serving
 
-    fake = FakeHub()
-    fake.add_folder("microsoft/Phi-4-mini-reasoning", checkpoint())
-    server = HubServer(fake)
-    server.start()
-    try:
-        catalog = load_catalog()
-        model = catalog.model("phi-4-mini-reasoning")
+    with serving("microsoft/Phi-4-mini-reasoning", checkpoint()) as fake:
+        model = load_catalog().model("phi-4-mini-reasoning")
         phases = []
         path = make_installer(model, model.variant("cpu-int4"), store, endpoint=fake.url).run(
             lambda p: phases.append(p.phase.value))
-    finally:
-        server.close()
     assert {"downloading", "verifying", "building"} <= set(phases)
     assert path == store.root / "phi-4-mini-reasoning"
     assert read_stamp(path).variant == "cpu-int4"

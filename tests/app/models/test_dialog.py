@@ -13,7 +13,7 @@ from engine.download.store import ModelStore
 from engine.models import DEMO
 from engine.recommend import Machine
 from tests.engine.download.conftest import served_model
-from tests.engine.download.fake_hub import Fault, FakeHub, HubServer
+from tests.engine.download.fake_hub import Fault, serving
 
 PLUS = "microsoft/Phi-4-reasoning-plus-onnx"
 GPU_FOLDER = "gpu/gpu-int4-rtn-block-32"
@@ -22,14 +22,8 @@ LAPTOP = Machine(ram_total=16_000_000_000, ram_available=12_000_000_000, provide
 
 @pytest.fixture
 def hub():
-    fake = FakeHub()
-    fake.add_folder(PLUS, served_model(), GPU_FOLDER)
-    server = HubServer(fake)
-    server.start()
-    try:
+    with serving(PLUS, served_model(), GPU_FOLDER) as fake:
         yield fake
-    finally:
-        server.close()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from engine.download.store import ModelStore
 from engine.paths import demo_model_dir
-from tests.engine.download.fake_hub import FakeHub, HubServer
+from tests.engine.download.fake_hub import serving
 
 REPO = "microsoft/Demo-onnx"
 SUBFOLDER = "cpu/cpu-int4"
@@ -24,14 +24,8 @@ def served_model() -> Path:
 
 @pytest.fixture
 def hub():
-    fake = FakeHub()
-    fake.add_folder(REPO, served_model(), SUBFOLDER)
-    server = HubServer(fake)
-    server.start()
-    try:
+    with serving(REPO, served_model(), SUBFOLDER) as fake:
         yield fake
-    finally:
-        server.close()
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ import hashlib
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -200,3 +202,16 @@ class HubServer:
         self.timer.cancel()
         self.server.shutdown()
         self.server.server_close()
+
+
+@contextmanager
+def serving(repo: str, folder: Path, subfolder: str = "") -> Iterator[FakeHub]:
+    """A started hub serving folder as repo/subfolder; stopped on exit."""
+    fake = FakeHub()
+    fake.add_folder(repo, folder, subfolder)
+    server = HubServer(fake)
+    server.start()
+    try:
+        yield fake
+    finally:
+        server.close()

@@ -9,22 +9,16 @@ import pytest
 
 from app.cli import main
 from tests.engine.download.conftest import served_model
-from tests.engine.download.fake_hub import FakeHub, HubServer
+from tests.engine.download.fake_hub import serving
 
 PLUS = "microsoft/Phi-4-reasoning-plus-onnx"
 
 
 @pytest.fixture
 def plus_hub(monkeypatch):
-    fake = FakeHub()
-    fake.add_folder(PLUS, served_model(), "gpu/gpu-int4-rtn-block-32")
-    server = HubServer(fake)
-    server.start()
-    monkeypatch.setenv("HF_ENDPOINT", fake.url)
-    try:
+    with serving(PLUS, served_model(), "gpu/gpu-int4-rtn-block-32") as fake:
+        monkeypatch.setenv("HF_ENDPOINT", fake.url)
         yield fake
-    finally:
-        server.close()
 
 
 def _json_lines(text):

@@ -90,12 +90,9 @@ def test_a_missing_repository_is_a_clear_not_found_error(hub, store):
 
 
 def test_a_server_that_is_gone_fails_cleanly(hub, store):
-    url = hub.url
-    request_ = request()
-    from tests.engine.download.fake_hub import HubServer  # noqa: F401 - the fixture owns the server
     # Point at a port nothing listens on.
     with pytest.raises(HubUnreachableError) as info:
-        Download(request_, store, endpoint=url.rsplit(":", 1)[0] + ":9").run()
+        Download(request(), store, endpoint=hub.url.rsplit(":", 1)[0] + ":9").run()
     assert "try again" in info.value.user_message()
     assert_absent(store)
 
