@@ -11,16 +11,16 @@ from engine.bridge import EventBridge
 from engine.events import Event
 from engine.generation import TurnControl
 from engine.request import ChatRequest
-from engine.service import InferenceService, LoadResult, ModelChoice
+from engine.service import DEFAULT_SESSION, InferenceService, LoadResult, ModelChoice
 
 
 class ChatTurn:
     """A running turn: iterate for event batches; cancel() or answer_now() at any time."""
 
-    def __init__(self, service: InferenceService, request: ChatRequest) -> None:
+    def __init__(self, service: InferenceService, request: ChatRequest, session: str = DEFAULT_SESSION) -> None:
         self._control = TurnControl()
         self._bridge = EventBridge(asyncio.get_running_loop())
-        self._future = service.generate(request, self._control, self._bridge.put)
+        self._future = service.generate(request, self._control, self._bridge.put, session=session)
 
     def cancel(self) -> None:
         """Stop generating; a Finished(cancelled) batch ends the iteration."""
@@ -51,9 +51,10 @@ class Assistant:
         """Load a model; raises a PonderError subclass on failure."""
         return await asyncio.wrap_future(self.service.load(choice))
 
-    def chat(self, request: ChatRequest) -> ChatTurn:
-        """Start a turn. Must be called from the running event loop."""
-        return ChatTurn(self.service, request)
+    def chat(self, request: ChatRequest, *, session: str = DEFAULT_SESSION) -> ChatTurn:
+        """Start a turn of `session` (its own cached conversation). Must be called from the
+        running event loop."""
+        return ChatTurn(self.service, request, session)
 
     async def new_conversation(self) -> None:
         await asyncio.wrap_future(self.service.reset_conversation())

@@ -39,6 +39,18 @@ class AnswerDelta:
 
 
 @dataclass(frozen=True)
+class PromptProgress:
+    """The prompt is being read (prefilled) in chunks: `done` of `total` new tokens so far.
+
+    Sent before the first thinking token of a long prompt, so the window can say "Reading your
+    message… 1,024 / 2,037 tokens" instead of looking stuck.
+    """
+
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
 class Stats:
     """Timing and counts for the turn so far."""
 
@@ -84,7 +96,7 @@ class Failed:
     error: PonderError
 
 
-Event = ThinkingDelta | AnswerDelta | Stats | Finished | Failed
+Event = ThinkingDelta | AnswerDelta | PromptProgress | Stats | Finished | Failed
 
 
 def coalesce(events: list[Event]) -> list[Event]:
@@ -99,6 +111,8 @@ def coalesce(events: list[Event]) -> list[Event]:
         last = out[-1] if out else None
         if isinstance(event, Stats):
             stats = event
+        elif isinstance(event, PromptProgress) and isinstance(last, PromptProgress):
+            out[-1] = event  # only the newest count matters
         elif isinstance(event, ThinkingDelta) and isinstance(last, ThinkingDelta):
             out[-1] = ThinkingDelta(last.text + event.text)
         elif isinstance(event, AnswerDelta) and isinstance(last, AnswerDelta):

@@ -25,6 +25,9 @@ from engine.models import resolve_model
 
 log = logging.getLogger(__name__)
 
+#: The session of callers that do not name one (the chat window, `ponder ask`).
+DEFAULT_SESSION = "default"
+
 Loader = Callable[[ModelFolder, Candidate], LoadedModel]
 
 
@@ -78,10 +81,12 @@ class InferenceService:
         return self._executor.submit(self._load, choice)
 
     def generate(
-        self, request: ChatRequest, control: TurnControl, emit: Callable[[Event], None]
+        self, request: ChatRequest, control: TurnControl, emit: Callable[[Event], None],
+        *, session: str = DEFAULT_SESSION,
     ) -> Future[Finished | None]:
-        """Run one turn; events go to emit (from the inference thread). Never raises: a
-        failure is emitted as a Failed event and the future's result is None."""
+        """Run one turn of `session` (each session keeps its own cached conversation); events go
+        to emit (from the inference thread). Never raises: a failure is emitted as a Failed event
+        and the future's result is None."""
         return self._executor.submit(self._generate, request, control, emit)
 
     def reset_conversation(self) -> Future[None]:
