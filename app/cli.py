@@ -14,13 +14,14 @@ from engine.run_record import FOLDER as RUN_FOLDER, RunRecord
 
 #: The commands that load or install models: they keep a run record (engine/run_record.py) so
 #: that a crash in one of them leads to a full check of the models at the next start.
-USES_MODELS = {None, "ask", "act", "summarize", "models", "doctor"}
+USES_MODELS = {None, "ask", "act", "summarize", "models", "doctor", "serve"}
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full command line. Subcommand modules register themselves here."""
     # Imported here so that nothing below can import onnxruntime before prepare_environment().
     from engine.commands import act, ask, doctor, history, install_desktop_entry, summarize, models
+    from engine.commands import serve
     from engine.providers import PROVIDER_KEYS
 
     parser = argparse.ArgumentParser(
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="check that this installation works, print each check and exit")
     parser.add_argument("--run-session", default=None, metavar="SCRIPT", help=argparse.SUPPRESS)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (ask, doctor, install_desktop_entry, summarize, act, history, models):
+    for module in (ask, doctor, install_desktop_entry, summarize, act, history, models, serve):
         module.add_parser(subparsers)
     return parser
 

@@ -1,0 +1,82 @@
+"""What the server serves: the loaded model's name, limits and default sampling, or why there is none."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engine.request import Sampling
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """The model behind the API, as /v1/models describes it."""
+
+    id: str
+    context_length: int
+    sampling: Sampling = field(default_factory=Sampling)
+    #: The catalog's cap on one turn's new tokens (None: the engine's default).
+    max_new_tokens: int | None = None
+    reasoning: bool = True
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """The model now: `model` when ready; else loading (error None) or unavailable (error set)."""
+
+    model: ServedModel | None = None
+    error: str | None = None
+
+    @property
+    def loading(self) -> bool:
+        return self.model is None and self.error is None
+
+
+class ModelSlot:
+    """The current ModelStatus, set by whoever loads the model (`ponder serve`, the window)."""
+
+    def __init__(self) -> None:
+        self.status = ModelStatus()
+
+    def loading(self) -> None:
+        self.status = ModelStatus()
+
+    def loaded(self, model: ServedModel) -> None:
+        self.status = ModelStatus(model)
+
+    def failed(self, text: str) -> None:
+        self.status = ModelStatus(error=text)
+
+    def __call__(self) -> ModelStatus:
+        return self.status
+
+
+def served_model(result, setup) -> ServedModel:
+    """The ServedModel for a LoadResult (engine/service.py) and its ModelSetup (engine/catalog)."""
+    from dataclasses import replace
+
+    from engine.paths import demo_model_dir
+
+    folder = result.folder
+    demo = folder.path == demo_model_dir().resolve()
+    search = folder.config.get("search", {})
+    context = int(min(search.get("max_length") or folder.context_length, folder.context_length))
+    # The demo model is reliable only with greedy decoding (as in the window).
+    sampling = replace(setup.sampling, greedy=True) if demo else setup.sampling
+    return ServedModel("demo" if demo else folder.name, context, sampling, setup.max_new_tokens)
+
+
+def installed_entries(paths) -> list[dict]:
+    """Installed models for GET /v1/models: name and context length (from genai_config.json)."""
+    import json
+
+    from engine.models import installed_models
+
+    entries = []
+    for folder in installed_models(paths):
+        try:
+            config = json.loads((folder / "genai_config.json").read_text(encoding="utf-8"))
+            context = int(config["model"].get("context_length") or 0) or None
+        except (OSError, ValueError, KeyError, TypeError):
+            context = None
+        entries.append({"id": folder.name, "context_length": context})
+    return entries

@@ -1,0 +1,264 @@
+"""The aiohttp application: routes, guards, the request queue, and start/stop on the running loop.
+
+Both `ponder serve` (asyncio.run) and the window (qasync) build one ApiServer and await start()
+on their own loop; nothing here owns the loop or the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from engine.api.completions import Completion, respond_stream, respond_whole
+from engine.api.convert import Limits, to_request
+from engine.api.errors import ApiError, loading
+from engine.api.gate import QueueFull, RequestGate
+from engine.api.model import ModelStatus
+from engine.api.schema import parse_body
+from engine.api.security import ServerConfig
+from engine.api.stops import StopFilter
+from engine.assistant import Assistant, ChatTurn
+from engine.budget import PRESETS
+
+log = logging.getLogger(__name__)
+
+#: Characters per context token allowed before tokenizing: a cheap early refusal of absurd prompts
+#: (the engine still checks the exact token count).
+CHARS_PER_TOKEN = 8
+MAX_MESSAGES = 256
+#: CORS preflight answers for allowed origins.
+CORS_METHODS = "GET, POST, OPTIONS"
+CORS_HEADERS = "Authorization, Content-Type"
+
+
+@dataclass
+class Activity:
+    """Live counts for the window's status bar."""
+
+    running: int = 0
+    waiting: int = 0
+    served: int = 0
+    failed: int = 0
+
+
+class ApiServer:
+    """The local OpenAI-compatible server on one Assistant.
+
+    model_status: what is loaded now (engine/api/model.py ModelSlot); budgets: effort name →
+    thinking tokens (the user's settings); on_activity: called on the loop when counts change.
+    """
+
+    def __init__(self, assistant: Assistant, model_status: Callable[[], ModelStatus], config: ServerConfig,
+                 *, budgets: Callable[[], dict[str, int | None]] = lambda: dict(PRESETS),
+                 installed: Callable[[], list[dict]] = list,
+                 on_activity: Callable[[Activity], None] | None = None) -> None:
+        self.assistant, self.model_status, self.config = assistant, model_status, config
+        self.budgets, self.installed, self.on_activity = budgets, installed, on_activity
+        self.gate = RequestGate(config.active, config.waiting)
+        self.activity = Activity()
+        self.port: int | None = None
+        self._runner: web.AppRunner | None = None
+        self._turns: set[ChatTurn] = set()
+        self._tasks: set[asyncio.Task] = set()
+
+    # --- lifecycle ---
+
+    def build_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._errors, self._guard], client_max_size=self.config.max_body_bytes)
+        app.router.add_get("/health", self._health)
+        app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/chat/completions", self._chat)
+        app.on_response_prepare.append(self._cors_headers)
+        return app
+
+    async def start(self) -> None:
+        """Listen on config.host:config.port (port 0: any free port, then self.port says which)."""
+        self._runner = web.AppRunner(self.build_app(), handler_cancellation=True, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.host, self.config.port, shutdown_timeout=1.0)
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            from engine.api.security import ServerConfigError
+
+            raise ServerConfigError(f"Cannot listen on {self.config.host}:{self.config.port}: "
+                                    f"{exc.strerror or exc}.") from None
+        self.port = self._runner.addresses[0][1]
+        log.info("local API listening on %s", self.url)
+
+    @property
+    def url(self) -> str:
+        host = self.config.host
+        shown = "127.0.0.1" if host in ("0.0.0.0", "") else (f"[{host}]" if ":" in host else host)
+        return f"http://{shown}:{self.port or self.config.port}/v1"
+
+    async def stop(self) -> None:
+        """Cancel running turns and close every connection."""
+        for turn in list(self._turns):
+            turn.cancel()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # --- middlewares ---
+
+    @web.middleware
+    async def _errors(self, request: web.Request, handler):
+        try:
+            return await handler(request)
+        except ApiError as error:
+            return error.response()
+        except web.HTTPRequestEntityTooLarge:
+            return self._too_large().response()
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status)
+            return ApiError(exc.status, exc.reason, code=code).response()
+
+    @web.middleware
+    async def _guard(self, request: web.Request, handler):
+        config = self.config
+        if not config.host_allowed(request.headers.get("Host")):
+            log.warning("refused a request with a foreign Host header")
+            raise ApiError(403, "This server only answers requests addressed to it by its own address "
+                                "(the Host header is not allowed).", type="permission_error", code="host_not_allowed")
+        origin = request.headers.get("Origin")
+        if origin is not None and not config.origin_allowed(origin):
+            raise ApiError(403, "Cross-origin requests are not allowed (start the server with "
+                                "--allow-origin for this origin).", type="permission_error",
+                           code="origin_not_allowed")
+        if request.method == "OPTIONS":
+            if origin is None:
+                raise ApiError(405, "OPTIONS is only for CORS preflight.", code="method_not_allowed")
+            return web.Response(status=204)  # CORS headers are added in _cors_headers
+        if request.path != "/health" and not config.key_matches(request.headers.get("Authorization")):
+            raise ApiError(401, "Incorrect or missing API key (send it as 'Authorization: Bearer KEY').",
+                           code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"})
+        if request.content_length is not None and request.content_length > config.max_body_bytes:
+            raise self._too_large()
+        return await handler(request)
+
+    async def _cors_headers(self, request: web.Request, response: web.StreamResponse) -> None:
+        origin = request.headers.get("Origin")
+        if origin is not None and self.config.origin_allowed(origin):
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+            if request.method == "OPTIONS":
+                response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+                response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+                response.headers["Access-Control-Max-Age"] = "600"
+
+    def _too_large(self) -> ApiError:
+        mib = self.config.max_body_bytes / (1024 * 1024)
+        return ApiError(413, f"The request body is too large (at most {mib:g} MiB).", code="request_too_large")
+
+    # --- routes ---
+
+    async def _health(self, request: web.Request) -> web.Response:
+        status = self.model_status()
+        state = "ok" if status.model else ("loading" if status.loading else "unavailable")
+        body = {"status": state, "model": status.model.id if status.model else None,
+                "running": self.gate.running, "waiting": self.gate.waiting}
+        return web.json_response(body, status=200 if status.model else 503)
+
+    async def _models(self, request: web.Request) -> web.Response:
+        status = self.model_status()
+        data = []
+        if status.model is not None:
+            data.append(_model_entry(status.model.id, status.model.context_length, status.model.reasoning, True))
+        for entry in self.installed():
+            if status.model is None or entry["id"] != status.model.id:
+                data.append(_model_entry(entry["id"], entry.get("context_length"), True, False))
+        return web.json_response({"object": "list", "data": data})
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        status = self.model_status()
+        if status.loading:
+            raise loading()
+        if status.model is None:
+            raise ApiError(503, f"No model is loaded: {status.error}", type="server_error", code="model_unavailable")
+        model = status.model
+        try:
+            data = json.loads(await request.read())
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError(400, "We could not parse the JSON body of your request.", code="invalid_json") from None
+        body = parse_body(data)
+        if body.model != model.id:
+            raise ApiError(404, f"That model is not served here; this server serves '{model.id}' (see GET /v1/models).",
+                           code="model_not_found", param="model")
+        limits = Limits(MAX_MESSAGES, model.context_length * CHARS_PER_TOKEN)
+        conversion = to_request(body, model, self.budgets(), limits)
+        try:
+            slot = await self._enter()
+        except QueueFull as full:
+            raise ApiError(429, "Too many requests are waiting; try again shortly.", type="rate_limit_error",
+                           code="rate_limit_exceeded", headers={"Retry-After": str(full.retry_after)}) from None
+        started = time.monotonic()
+        turn = self.assistant.chat(conversion.request, session=f"api-{slot}")
+        self._turns.add(turn)
+        completion = Completion(model, conversion)
+        ok = False
+        try:
+            stops = StopFilter(conversion.stops)
+            if body.stream:
+                include_usage = bool(body.stream_options and body.stream_options.include_usage)
+                response = await respond_stream(request, completion, turn, stops, include_usage)
+            else:
+                response = await respond_whole(completion, turn, stops)
+            ok = True
+            return response
+        finally:
+            turn.cancel()  # no-op once finished; stops the turn of a client that went away
+            self._leave(turn, slot, started, ok)
+            log.info("chat %s stream=%s ok=%s %.2fs", completion.id[-8:], body.stream, ok,
+                     time.monotonic() - started)
+
+    # --- queue bookkeeping ---
+
+    async def _enter(self) -> int:
+        self.activity.waiting += 1
+        self._changed()
+        try:
+            slot = await self.gate.acquire()
+        finally:
+            self.activity.waiting -= 1
+        self.activity.running += 1
+        self._changed()
+        return slot
+
+    def _leave(self, turn: ChatTurn, slot: int, started: float, ok: bool) -> None:
+        """Hand the slot on once the engine is idle (a cancelled turn takes a step to stop)."""
+        async def release() -> None:
+            try:
+                await turn.wait_idle()
+            finally:
+                self._turns.discard(turn)
+                self.gate.release(slot, time.monotonic() - started)
+                self.activity.running -= 1
+                self.activity.served += ok
+                self.activity.failed += not ok
+                self._changed()
+
+        task = asyncio.ensure_future(release())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _changed(self) -> None:
+        if self.on_activity is not None:
+            self.on_activity(self.activity)
+
+
+def _model_entry(model_id: str, context_length: int | None, reasoning: bool, loaded: bool) -> dict:
+    return {"id": model_id, "object": "model", "created": 0, "owned_by": "ponder",
+            "context_length": context_length, "reasoning": reasoning, "loaded": loaded}

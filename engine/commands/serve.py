@@ -1,0 +1,113 @@
+"""`ponder serve`: the local OpenAI-compatible API, headless (see engine/api/)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from engine.api.model import ModelSlot, ServedModel, installed_entries, served_model
+from engine.api.security import KeyringKeys, ServerConfig, is_loopback, read_key_file
+from engine.assistant import Assistant
+from engine.commands.common import add_model_options, fail
+from engine.errors import PonderError
+from engine.models import default_model
+from engine.paths import Paths
+from engine.service import InferenceService, ModelChoice
+
+DEFAULT_PORT = 8745
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("serve", help="serve the model through a local OpenAI-compatible API")
+    add_model_options(parser)
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default: 127.0.0.1; any other needs an API key)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0: any free one)")
+    parser.add_argument("--api-key-file", type=Path, default=None, metavar="FILE",
+                        help="require the key in FILE (default: none on 127.0.0.1; the keyring's key elsewhere)")
+    parser.add_argument("--require-key", action="store_true",
+                        help="require the system keyring's API key even on 127.0.0.1")
+    parser.add_argument("--print-key", action="store_true",
+                        help="print the keyring's API key (making one if needed) and exit")
+    parser.add_argument("--allow-origin", action="append", default=[], metavar="URL",
+                        help="let web pages from URL call the API (CORS); repeatable")
+    parser.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                        help="accept this name in the Host header besides the bound address and localhost")
+    parser.add_argument("--max-waiting", type=int, default=64, metavar="N",
+                        help="requests that may wait in line; more get 429 (default: 64)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, paths: Paths) -> int:
+    try:
+        if args.print_key:
+            print(KeyringKeys().get_or_create())
+            return 0
+        config = ServerConfig(host=args.host, port=args.port, api_key=_key(args),
+                              allow_origins=tuple(args.allow_origin), allow_hosts=tuple(args.allow_host),
+                              waiting=max(0, args.max_waiting), debug=args.verbose)
+    except PonderError as exc:
+        return fail(exc)
+    return asyncio.run(_serve(args, paths, config))
+
+
+def _key(args: argparse.Namespace) -> str | None:
+    """The key file's key; else the keyring's where one is needed; else none (loopback only)."""
+    if args.api_key_file is not None:
+        return read_key_file(args.api_key_file)
+    if args.require_key or not is_loopback(args.host):
+        return KeyringKeys().get_or_create()
+    return None
+
+
+async def load_model(assistant: Assistant, spec: str, provider: str, paths: Paths) -> ServedModel:
+    """Load the model as `ponder ask` does (catalog setup, then the assistant) and describe it.
+
+    The one place this command loads a model, so the engine host can take it over.
+    """
+    from engine.catalog.setup import setup_for_spec
+
+    setup = await asyncio.to_thread(setup_for_spec, spec, paths)
+    result = await assistant.load(ModelChoice(spec=spec, provider=provider, chat_format=setup.chat_format))
+    return served_model(result, setup)
+
+
+async def _serve(args: argparse.Namespace, paths: Paths, config: ServerConfig) -> int:
+    from engine.api.server import ApiServer
+    from engine.settings import SettingsStore
+
+    service = InferenceService(paths=paths)
+    assistant = Assistant(service)
+    slot = ModelSlot()
+    budgets = SettingsStore(paths.settings_file).load().settings.thinking_budgets()
+    server = ApiServer(assistant, slot, config, budgets=lambda: budgets,
+                       installed=lambda: installed_entries(paths))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C raises KeyboardInterrupt
+            pass
+    try:
+        try:
+            await server.start()
+        except PonderError as exc:
+            return fail(exc)
+        print(f"ponder: listening on {server.url} (loading the model…)", file=sys.stderr, flush=True)
+        try:
+            model = await load_model(assistant, args.model or default_model(paths), args.provider, paths)
+        except PonderError as exc:
+            return fail(exc)
+        slot.loaded(model)
+        key_note = "; requests need the API key" if config.api_key else ""
+        print(f"ponder: ready: model '{model.id}' at {server.url}{key_note}. Ctrl-C stops.",
+              file=sys.stderr, flush=True)
+        await stop.wait()
+        return 0
+    finally:
+        await server.stop()
+        await asyncio.to_thread(service.close)
