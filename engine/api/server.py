@@ -79,9 +79,10 @@ class ApiServer:
 
     async def start(self) -> None:
         """Listen on config.host:config.port (port 0: any free port, then self.port says which)."""
-        self._runner = web.AppRunner(self.build_app(), handler_cancellation=True, access_log=None)
+        self._runner = web.AppRunner(self.build_app(), handler_cancellation=True, access_log=None,
+                                     shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.config.host, self.config.port, shutdown_timeout=1.0)
+        site = web.TCPSite(self._runner, self.config.host, self.config.port)
         try:
             await site.start()
         except OSError as exc:
