@@ -45,6 +45,8 @@ class Activity:
     waiting: int = 0
     served: int = 0
     failed: int = 0
+    #: Requests whose client went away before the end (their turns were cancelled).
+    cancelled: int = 0
 
 
 class ApiServer:
@@ -219,6 +221,9 @@ class ApiServer:
                 response = await respond_whole(completion, turn, stops)
             ok = True
             return response
+        except (asyncio.CancelledError, ConnectionResetError):
+            self.activity.cancelled += 1
+            raise
         finally:
             turn.cancel()  # no-op once finished; stops the turn of a client that went away
             self._leave(turn, slot, started, ok)

@@ -1,0 +1,71 @@
+"""`ponder serve` as a user runs it: a subprocess on the demo model, driven by the openai client."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import openai
+import pytest
+
+from tests.engine.api.conftest import ANSWER, QUESTION, THINKING
+
+pytestmark = pytest.mark.timeout(120)
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def ponder(tmp_path, *args, **env):
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "ORT_DISABLE_TELEMETRY": "1", **env}
+    return subprocess.Popen([sys.executable, "-m", "app.cli", "-v", "--data-dir", str(tmp_path / "home"), "serve", *args],
+                            cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_ready(process, lines: list[str]) -> str:
+    for line in process.stderr:
+        lines.append(line)
+        found = re.search(r"ready: model 'demo' at (http://\S+/v1)", line)
+        if found:
+            return found.group(1)
+    raise AssertionError("ponder serve never became ready:\n" + "".join(lines))
+
+
+def test_ponder_serve_answers_the_openai_client_and_stops_on_ctrl_c(tmp_path):
+    key_file = tmp_path / "key"
+    key_file.write_text("pk-subprocess-test-key-123456\n")
+    process = ponder(tmp_path, "--model", "demo", "--port", "0", "--api-key-file", str(key_file))
+    try:
+        lines: list[str] = []
+        url = wait_ready(process, lines)
+        with openai.OpenAI(base_url=url, api_key="pk-subprocess-test-key-123456", max_retries=0) as client:
+            completion = client.chat.completions.create(model="demo", messages=[{"role": "user", "content": QUESTION}])
+            assert completion.choices[0].message.content == ANSWER
+            assert completion.choices[0].message.model_extra["reasoning_content"] == THINKING
+            streamed = "".join(chunk.choices[0].delta.content or "" for chunk in client.chat.completions.create(
+                model="demo", messages=[{"role": "user", "content": QUESTION}], stream=True) if chunk.choices)
+            assert streamed == ANSWER
+        with openai.OpenAI(base_url=url, api_key="pk-wrong-key", max_retries=0) as stranger:
+            with pytest.raises(openai.AuthenticationError):
+                stranger.models.list()
+        process.send_signal(signal.SIGINT)
+        _, rest = process.communicate(timeout=20)
+        assert process.returncode == 0
+        log = "".join(lines) + rest
+        assert "engine.api.server" in log  # -v: every request is logged…
+        assert QUESTION not in log and ANSWER not in log  # …without the prompt or the answer
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+
+
+def test_ponder_serve_refuses_other_addresses_without_a_key(tmp_path):
+    process = ponder(tmp_path, "--host", "0.0.0.0", "--port", "0",
+                     PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert "API key" in err and "--api-key-file" in err
+    assert "Traceback" not in err
