@@ -207,8 +207,11 @@ class _TurnRunner:
         reason, generated = self._generate(fresh_ids, max_new, allow_force=True)
         if reason is _FORCE:
             forced = FinishReason.ANSWER_NOW if self.control.answer_now.is_set() else FinishReason.THINKING_BUDGET
-            closing = self.loaded.tokenizer.encode(fmt.forced_think_end).tolist()
-            for piece in self.splitter.push(fmt.forced_think_end):
+            # The request's budget message (an API option) goes before the closing marker.
+            message = self.request.budget_message if forced is FinishReason.THINKING_BUDGET else ""
+            close = message + fmt.forced_think_end
+            closing = self.loaded.tokenizer.encode(close).tolist()
+            for piece in self.splitter.push(close):
                 self.emit_piece(piece.thinking, piece.text)
             self.stream = self.loaded.tokenizer.create_stream()
             reason, _ = self._generate(closing, max(1, max_new - generated), allow_force=False)

@@ -59,6 +59,9 @@ class ChatRequest:
     resume_thinking: str | None = None
     #: With resume_thinking: close the thinking and go straight to the answer.
     close_thinking: bool = False
+    #: Text written into the thinking when the budget ends it, before the closing marker
+    #: (e.g. "Time to answer."), as llama.cpp's reasoning_budget_message.
+    budget_message: str = ""
 
     def __post_init__(self) -> None:
         if not self.messages or self.messages[-1].role is not Role.USER:
