@@ -83,6 +83,7 @@ def to_request(body: ChatCompletionBody, model: ServedModel, budgets: dict[str, 
             # No thinking: the prompt opens and closes the thinking, so the model answers at once.
             resume_thinking="" if budget == 0 else None,
             close_thinking=budget == 0,
+            budget_message=body.reasoning_budget_message or "",
         )
     except BadRequestError as exc:
         raise invalid(exc.user_message()) from None

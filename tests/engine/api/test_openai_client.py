@@ -86,6 +86,14 @@ def test_a_small_budget_forces_the_answer_and_says_so(client, field):
     assert completion.choices[0].finish_reason == "stop"
 
 
+def test_the_budget_message_goes_before_the_forced_end(client):
+    completion = ask(client, extra_body={"max_thinking_tokens": 8, "reasoning_budget_message": " Enough, answer."})
+    thinking = completion.choices[0].message.model_extra["reasoning_content"]
+    assert thinking.endswith(" Enough, answer.") and completion.model_extra["ponder"]["thinking_forced"]
+    unforced = ask(client, extra_body={"reasoning_budget_message": " Enough, answer."}).choices[0].message
+    assert unforced.model_extra["reasoning_content"] == THINKING  # only a forced end adds it
+
+
 def test_max_tokens_cuts_with_length(client):
     completion = ask(client, max_tokens=10)
     assert completion.choices[0].finish_reason == "length"
