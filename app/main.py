@@ -254,6 +254,10 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
     from app.quick.in_window import attach_quick_actions
 
     attach_quick_actions(app)
+    # The local OpenAI-compatible API (app/api_settings.py): File → Local API…, off by default.
+    from app.api_settings import attach_local_api
+
+    attach_local_api(app)
     window.quit_action.triggered.disconnect()
     window.quit_action.triggered.connect(app.quit)
     return app

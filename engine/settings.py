@@ -129,6 +129,10 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("hotkey", str, "Ctrl+Alt+Space", "Global hotkey", "Opens quick actions on the selected text "
             "from any app while Ponder runs (window or tray). Empty: no global shortcut.", "Quick actions",
             check=hotkey_problem),
+    Setting("api_enabled", bool, False, "Local API", "Let other apps on this computer use the model through "
+            "an OpenAI-compatible API on 127.0.0.1 (File › Local API… shows the address and key).", "Local API"),
+    Setting("api_port", int, 8745, "Local API port", "The port the local API listens on.", "Local API",
+            minimum=1024, maximum=65535),
 )
 
 

@@ -103,10 +103,14 @@ class ApiServer:
         shown = "127.0.0.1" if host in ("0.0.0.0", "") else (f"[{host}]" if ":" in host else host)
         return f"http://{shown}:{self.port or self.config.port}/v1"
 
-    async def stop(self) -> None:
-        """Cancel running turns and close every connection."""
+    def cancel_all(self) -> None:
+        """Cancel every running turn now (the engine stops within a step)."""
         for turn in list(self._turns):
             turn.cancel()
+
+    async def stop(self) -> None:
+        """Cancel running turns and close every connection."""
+        self.cancel_all()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -1,0 +1,89 @@
+"""File › Local API… in the real window: turning it on serves the window's own model to the official
+openai client with the keyring's key; the status bar counts requests; turning it off closes it."""
+
+from __future__ import annotations
+
+import socket
+from concurrent.futures import ThreadPoolExecutor
+
+import openai
+import pytest
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QPushButton
+
+from engine.api.security import KeyringKeys
+from engine.history.keys import Keyring, backend_name
+from tests.engine.api.conftest import ANSWER, QUESTION, THINKING
+
+pytestmark = pytest.mark.timeout(180)
+
+
+class MemoryKeyring:
+    """An in-memory keyring backend (the real KeyringKeys code talks to it)."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, user):
+        return self.items.get((service, user))
+
+    def set_password(self, service, user, value):
+        self.items[(service, user)] = value
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_local_api_setting_serves_the_window_model(qtbot, ponder):
+    app = ponder
+    api = app.window._local_api
+    backend = MemoryKeyring()
+    api.keys = KeyringKeys(Keyring(provider=lambda: backend, allowed=frozenset({backend_name(backend)})))
+    assert api.server is None and not app.settings.get("api_enabled")  # off by default
+    action = app.window.findChild(type(app.window.settings_action), "localApiAction")
+    action.trigger()
+    dialog = app.window._api_dialog
+    assert dialog.status.text() == "Off"
+    port = free_port()
+    dialog.enabled.setChecked(True)
+    dialog.port.setValue(port)
+    assert dialog.address.text() == f"http://127.0.0.1:{port}/v1"
+    dialog.accept()
+    qtbot.waitUntil(lambda: api.server is not None, timeout=10_000)
+    assert app.settings.get("api_enabled") and app.store.load().settings.get("api_port") == port
+    key = api.key
+    assert key and key.startswith("pk-") and backend.items  # made once, kept by the keyring
+
+    action.trigger()
+    dialog = app.window._api_dialog
+    assert dialog.key.text() == key and dialog.status.text().startswith("Running")
+    dialog.findChild(QPushButton, "copyKey").click()
+    assert QGuiApplication.clipboard().text() == key
+    dialog.reject()
+
+    def ask(api_key):
+        with openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=api_key, max_retries=0) as client:
+            return client.chat.completions.create(model="demo", messages=[{"role": "user", "content": QUESTION}])
+
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(ask, key)
+        qtbot.waitUntil(future.done, timeout=60_000)
+        message = future.result().choices[0].message
+        assert message.content == ANSWER and message.model_extra["reasoning_content"] == THINKING
+        qtbot.waitUntil(lambda: api.label.text() == "API on · 1 served", timeout=5_000)
+        stranger = pool.submit(ask, "pk-not-the-key-000000000")
+        qtbot.waitUntil(stranger.done, timeout=30_000)
+        with pytest.raises(openai.AuthenticationError):
+            stranger.result()
+
+    off = app.settings.copy()
+    off.set("api_enabled", False)
+    app.apply_settings(off)
+    api.reconcile()
+    qtbot.waitUntil(lambda: api.server is None, timeout=10_000)
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    assert not api.label.isVisible()
