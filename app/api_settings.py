@@ -223,7 +223,7 @@ class ApiSettingsDialog(QDialog):
         show.setCheckable(True)
         show.toggled.connect(lambda on: self.key.setEchoMode(
             QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password))
-        new = QPushButton("New key")
+        self.new_key = new = QPushButton("New key")
         new.setToolTip("Make a new key; apps using the old one must be given the new one.")
         new.clicked.connect(api.new_key)
         self.status = QLabel()
@@ -250,7 +250,12 @@ class ApiSettingsDialog(QDialog):
         self.address.setText(f"http://{HOST}:{self.port.value()}/v1")
         key = self.api.key
         self.key.setText(key or "")
-        self.key.setPlaceholderText("" if key else "(no key: no secure system keyring; only this computer can connect)")
+        self.key.setCursorPosition(0)
+        self.key.setPlaceholderText("" if key else "none (no secure system keyring)")
+        self.key.setToolTip("" if key else "Without a secure keyring (GNOME Keyring, KWallet, Keychain, Windows "
+                            "Credential Manager) the API runs without a key; it is still reachable only "
+                            "from this computer.")
+        self.new_key.setEnabled(bool(key))
         self.status.setText(self.api.status_text())
 
     def accept(self) -> None:
