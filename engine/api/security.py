@@ -45,18 +45,12 @@ class ServerConfig:
     #: Requests running at once (one per engine session) and waiting in line.
     active: int = 1
     waiting: int = 64
-    #: Log request details, still never the prompt text.
-    debug: bool = False
     origins: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "origins", frozenset(o.rstrip("/").lower() for o in self.allow_origins))
         if not is_loopback(self.host) and not self.api_key:
-            raise ServerConfigError(
-                f"Listening on {self.host or 'every address'} would let other computers use the model, "
-                "so an API key is required. Give one with --api-key-file FILE (or run "
-                "'ponder serve --new-key' to keep one in the system keyring), or use the default "
-                "--host 127.0.0.1.")
+            raise ServerConfigError(needs_key(self.host))
         if self.api_key is not None and len(self.api_key) < 16:
             raise ServerConfigError("The API key is too short: use at least 16 characters.")
 
@@ -82,6 +76,13 @@ class ServerConfig:
         if scheme.lower() != "bearer":
             return False
         return hmac.compare_digest(token.strip().encode(), self.api_key.encode())
+
+
+def needs_key(host: str) -> str:
+    """Why a server on `host` cannot start without a key, and what to do."""
+    return (f"Listening on {host or 'every address'} would let other computers use the model, so an API key "
+            "is required. Put a key in a file only you can read and pass --api-key-file FILE (or let Ponder "
+            "keep one in the system keyring), or keep the default --host 127.0.0.1.")
 
 
 def is_loopback(host: str) -> bool:
@@ -157,8 +158,8 @@ class KeyringKeys:
         backend = self._keyring.secure()
         if backend is None:
             raise ServerConfigError(
-                f"No secure system keyring is available (found {self._keyring.describe()}), so the API key "
-                "cannot be kept safely. Put a key in a file readable only by you and pass --api-key-file.")
+                f"No secure system keyring is available to keep the API key (found {self._keyring.describe()}); "
+                "pass --api-key-file FILE instead.")
         key = new_key()
         backend.set_password(KEYRING_SERVICE, KEYRING_USER, key)
         return key

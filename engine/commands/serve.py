@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from engine.api.model import ModelSlot, ServedModel, installed_entries, served_model
-from engine.api.security import KeyringKeys, ServerConfig, is_loopback, read_key_file
+from engine.api.security import KeyringKeys, ServerConfig, ServerConfigError, is_loopback, needs_key, read_key_file
 from engine.assistant import Assistant
 from engine.commands.common import add_model_options, fail
 from engine.errors import PonderError
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
             return 0
         config = ServerConfig(host=args.host, port=args.port, api_key=_key(args),
                               allow_origins=tuple(args.allow_origin), allow_hosts=tuple(args.allow_host),
-                              waiting=max(0, args.max_waiting), debug=args.verbose)
+                              waiting=max(0, args.max_waiting))
     except PonderError as exc:
         return fail(exc)
     return asyncio.run(_serve(args, paths, config))
@@ -59,7 +59,12 @@ def _key(args: argparse.Namespace) -> str | None:
     if args.api_key_file is not None:
         return read_key_file(args.api_key_file)
     if args.require_key or not is_loopback(args.host):
-        return KeyringKeys().get_or_create()
+        try:
+            return KeyringKeys().get_or_create()
+        except ServerConfigError as exc:
+            if is_loopback(args.host):
+                raise
+            raise ServerConfigError(f"{needs_key(args.host)} {exc}") from None
     return None
 
 
@@ -103,7 +108,9 @@ async def _serve(args: argparse.Namespace, paths: Paths, config: ServerConfig) -
         except PonderError as exc:
             return fail(exc)
         slot.loaded(model)
-        key_note = "; requests need the API key" if config.api_key else ""
+        key_note = ""
+        if config.api_key:
+            key_note = "; requests need the API key" + ("" if args.api_key_file else " ('ponder serve --print-key' shows it)")
         print(f"ponder: ready: model '{model.id}' at {server.url}{key_note}. Ctrl-C stops.",
               file=sys.stderr, flush=True)
         await stop.wait()

@@ -116,3 +116,29 @@ def test_unsupported_or_bad_bodies_are_400(fields):
     with pytest.raises(ApiError) as caught:
         to_request(body(**fields), MODEL, BUDGETS)
     assert caught.value.status == 400
+
+
+def test_the_key_is_kept_only_by_a_secure_keyring():
+    from keyrings.alt.file import PlaintextKeyring
+
+    from engine.api.security import KeyringKeys, ServerConfigError
+    from engine.history.keys import Keyring, backend_name
+
+    class Memory:
+        def __init__(self):
+            self.items = {}
+
+        def get_password(self, service, user):
+            return self.items.get((service, user))
+
+        def set_password(self, service, user, value):
+            self.items[(service, user)] = value
+
+    memory = Memory()
+    keys = KeyringKeys(Keyring(provider=lambda: memory, allowed=frozenset({backend_name(memory)})))
+    first = keys.get_or_create()
+    assert first.startswith("pk-") and len(first) > 40 and keys.get_or_create() == first
+    assert keys.replace() != first
+    plaintext = PlaintextKeyring()
+    with pytest.raises(ServerConfigError, match="No secure system keyring"):
+        KeyringKeys(Keyring(provider=lambda: plaintext)).get_or_create()
