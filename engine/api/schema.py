@@ -33,7 +33,17 @@ class ChatMessage(BaseModel):
     content: str | list[ContentPart] | None = None
 
     def text(self, index: int) -> str:
-        """The message's text; image, audio and file parts are refused."""
+        """The message's text; image, audio and file parts, and text that is not valid Unicode
+        (JSON can carry lone surrogates), are refused."""
+        text = self._joined(index)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise invalid(f"Message {index} is not valid Unicode (it holds a lone surrogate).",
+                          param=f"messages.{index}.content") from None
+        return text
+
+    def _joined(self, index: int) -> str:
         if self.content is None:
             return ""
         if isinstance(self.content, str):

@@ -111,6 +111,7 @@ def test_sampling_and_token_caps():
     {"reasoning_effort": "extreme"}, {"tools": [{"type": "function"}]}, {"max_tokens": 0},
     {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]},
     {"messages": [{"role": "tool", "content": "x"}]},
+    {"messages": [{"role": "user", "content": "half a pair: \ud800"}]},
 ])
 def test_unsupported_or_bad_bodies_are_400(fields):
     with pytest.raises(ApiError) as caught:
