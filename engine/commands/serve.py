@@ -25,7 +25,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_model_options(parser)
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default: 127.0.0.1; any other needs an API key)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0: any free one)")
+    parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0: any free one)")
     parser.add_argument("--api-key-file", type=Path, default=None, metavar="FILE",
                         help="require the key in FILE (default: none on 127.0.0.1; the keyring's key elsewhere)")
     parser.add_argument("--require-key", action="store_true",
@@ -39,6 +39,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-waiting", type=int, default=64, metavar="N",
                         help="requests that may wait in line; more get 429 (default: 64)")
     parser.set_defaults(handler=run)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number (0-65535)")
+    return port
 
 
 def run(args: argparse.Namespace, paths: Paths) -> int:

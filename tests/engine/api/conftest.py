@@ -38,7 +38,11 @@ class LiveServer:
         self.assistant = Assistant(self.service)
         self.slot = ModelSlot()
         self.config = config
-        self.server = self.call(self._start())
+        try:
+            self.server = self.call(self._start())
+        except BaseException:
+            self._end()
+            raise
         if load:
             self.load()
 
@@ -73,6 +77,9 @@ class LiveServer:
 
     def close(self) -> None:
         self.call(self.server.stop())
+        self._end()
+
+    def _end(self) -> None:
         self.service.close()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)

@@ -189,3 +189,8 @@ def test_a_full_queue_answers_429_with_retry_after():
         assert request(server.port, "POST", "/v1/chat/completions", chat_body())[0] == 200
     finally:
         server.close()
+
+
+def test_a_port_in_use_is_a_clear_error(live):
+    with pytest.raises(ServerConfigError, match="address already in use|Cannot listen"):
+        start_server(port=live.port, load=False)
