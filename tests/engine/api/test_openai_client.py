@@ -168,5 +168,6 @@ def test_bad_json_is_an_openai_error(live):
                        headers={"Content-Type": "application/json"})
     response = connection.getresponse()
     error = json.loads(response.read())["error"]
+    connection.close()
     assert response.status == 400
     assert error["type"] == "invalid_request_error" and error["code"] == "invalid_json"
