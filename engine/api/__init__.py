@@ -8,7 +8,7 @@ cancel a handler when its client disconnects (handler_cancellation), caps body s
 need uvicorn (or hypercorn) to serve, and FastAPI adds Starlette and a dependency-injection layer
 this small API does not need; request bodies are validated with pydantic v2 directly.
 
-Modules: server (routes, middlewares, start/stop), completions (one chat completion, streamed or
+Modules: server (routes, start/stop), guards (Host/Origin/key checks, errors), completions (one chat completion, streamed or
 not), convert (OpenAI body → ChatRequest), schema (the request schema), security (key, Host,
 CORS, bind rules), gate (the bounded request queue), stops (stop strings), errors (OpenAI-shaped
 errors), model (what is served).

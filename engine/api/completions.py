@@ -24,7 +24,14 @@ from engine.api.errors import ApiError, from_engine
 from engine.api.model import ServedModel
 from engine.api.stops import StopFilter
 from engine.assistant import ChatTurn
-from engine.events import AnswerDelta, Failed, Finished, FinishReason, Stats, ThinkingDelta
+from engine.events import (
+    AnswerDelta,
+    Failed,
+    Finished,
+    FinishReason,
+    Stats,
+    ThinkingDelta,
+)
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from engine.request import ChatRequest, Message, Role, Sampling
 
 #: OpenAI's effort names that Ponder has no preset for, mapped onto the nearest one.
 EFFORT_ALIASES = {"minimal": "low", "xhigh": "unlimited"}
-_INLINE_THINKING = re.compile(re.escape(THINK_START) + r".*?(" + re.escape(THINK_END) + r"|$)", re.S)
+_INLINE_THINKING = re.compile(re.escape(THINK_START) + r".*?(" + re.escape(THINK_END) + r"|$)", re.DOTALL)
 
 SEED_NOTE = ("seed was ignored: onnxruntime-genai's engine takes one seed for the whole model, "
              "not one per request, so sampled answers are not reproducible per request.")

@@ -116,4 +116,4 @@ def parse_body(data: object) -> ChatCompletionBody:
     return body
 
 
-__all__ = ["ApiError", "ChatCompletionBody", "ChatMessage", "EFFORTS", "parse_body"]
+__all__ = ["EFFORTS", "ApiError", "ChatCompletionBody", "ChatMessage", "parse_body"]

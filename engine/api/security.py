@@ -146,7 +146,7 @@ class KeyringKeys:
             return None
         try:
             return backend.get_password(KEYRING_SERVICE, KEYRING_USER) or None
-        except Exception:  # keyring raises many types (locked, D-Bus errors…)
+        except Exception:  # noqa: BLE001 - keyring raises many types (locked, D-Bus errors…)
             return None
 
     def get_or_create(self) -> str:

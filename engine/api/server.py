@@ -19,9 +19,10 @@ from engine.api.completions import Completion, respond_stream, respond_whole
 from engine.api.convert import Limits, to_request
 from engine.api.errors import ApiError, loading
 from engine.api.gate import QueueFull, RequestGate
+from engine.api.guards import Guards
 from engine.api.model import ModelStatus
 from engine.api.schema import parse_body
-from engine.api.security import ServerConfig
+from engine.api.security import ServerConfig, ServerConfigError
 from engine.api.stops import StopFilter
 from engine.assistant import Assistant, ChatTurn
 from engine.budget import PRESETS
@@ -32,9 +33,6 @@ log = logging.getLogger(__name__)
 #: (the engine still checks the exact token count).
 CHARS_PER_TOKEN = 8
 MAX_MESSAGES = 256
-#: CORS preflight answers for allowed origins.
-CORS_METHODS = "GET, POST, OPTIONS"
-CORS_HEADERS = "Authorization, Content-Type"
 
 
 @dataclass
@@ -72,11 +70,12 @@ class ApiServer:
     # --- lifecycle ---
 
     def build_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._errors, self._guard], client_max_size=self.config.max_body_bytes)
+        guards = Guards(self.config)
+        app = web.Application(middlewares=[guards.errors, guards.guard], client_max_size=self.config.max_body_bytes)
         app.router.add_get("/health", self._health)
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/chat/completions", self._chat)
-        app.on_response_prepare.append(self._cors_headers)
+        app.on_response_prepare.append(guards.cors_headers)
         return app
 
     async def start(self) -> None:
@@ -90,8 +89,6 @@ class ApiServer:
         except OSError as exc:
             await self._runner.cleanup()
             self._runner = None
-            from engine.api.security import ServerConfigError
-
             raise ServerConfigError(f"Cannot listen on {self.config.host}:{self.config.port}: "
                                     f"{exc.strerror or exc}.") from None
         self.port = self._runner.addresses[0][1]
@@ -116,59 +113,6 @@ class ApiServer:
             self._runner = None
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    # --- middlewares ---
-
-    @web.middleware
-    async def _errors(self, request: web.Request, handler):
-        try:
-            return await handler(request)
-        except ApiError as error:
-            return error.response()
-        except web.HTTPRequestEntityTooLarge:
-            return self._too_large().response()
-        except web.HTTPException as exc:
-            if exc.status < 400:
-                raise
-            code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status)
-            return ApiError(exc.status, exc.reason, code=code).response()
-
-    @web.middleware
-    async def _guard(self, request: web.Request, handler):
-        config = self.config
-        if not config.host_allowed(request.headers.get("Host")):
-            log.warning("refused a request with a foreign Host header")
-            raise ApiError(403, "This server only answers requests addressed to it by its own address "
-                                "(the Host header is not allowed).", type="permission_error", code="host_not_allowed")
-        origin = request.headers.get("Origin")
-        if origin is not None and not config.origin_allowed(origin):
-            raise ApiError(403, "Cross-origin requests are not allowed (start the server with "
-                                "--allow-origin for this origin).", type="permission_error",
-                           code="origin_not_allowed")
-        if request.method == "OPTIONS":
-            if origin is None:
-                raise ApiError(405, "OPTIONS is only for CORS preflight.", code="method_not_allowed")
-            return web.Response(status=204)  # CORS headers are added in _cors_headers
-        if request.path != "/health" and not config.key_matches(request.headers.get("Authorization")):
-            raise ApiError(401, "Incorrect or missing API key (send it as 'Authorization: Bearer KEY').",
-                           code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"})
-        if request.content_length is not None and request.content_length > config.max_body_bytes:
-            raise self._too_large()
-        return await handler(request)
-
-    async def _cors_headers(self, request: web.Request, response: web.StreamResponse) -> None:
-        origin = request.headers.get("Origin")
-        if origin is not None and self.config.origin_allowed(origin):
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Vary"] = "Origin"
-            if request.method == "OPTIONS":
-                response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
-                response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
-                response.headers["Access-Control-Max-Age"] = "600"
-
-    def _too_large(self) -> ApiError:
-        mib = self.config.max_body_bytes / (1024 * 1024)
-        return ApiError(413, f"The request body is too large (at most {mib:g} MiB).", code="request_too_large")
 
     # --- routes ---
 

@@ -9,7 +9,14 @@ import sys
 from pathlib import Path
 
 from engine.api.model import ModelSlot, ServedModel, installed_entries, served_model
-from engine.api.security import KeyringKeys, ServerConfig, ServerConfigError, is_loopback, needs_key, read_key_file
+from engine.api.security import (
+    KeyringKeys,
+    ServerConfig,
+    ServerConfigError,
+    is_loopback,
+    needs_key,
+    read_key_file,
+)
 from engine.assistant import Assistant
 from engine.commands.common import add_model_options, fail
 from engine.errors import PonderError

@@ -47,9 +47,9 @@ def test_ponder_serve_answers_the_openai_client_and_stops_on_ctrl_c(tmp_path):
             streamed = "".join(chunk.choices[0].delta.content or "" for chunk in client.chat.completions.create(
                 model="demo", messages=[{"role": "user", "content": QUESTION}], stream=True) if chunk.choices)
             assert streamed == ANSWER
-        with openai.OpenAI(base_url=url, api_key="pk-wrong-key", max_retries=0) as stranger:
-            with pytest.raises(openai.AuthenticationError):
-                stranger.models.list()
+        with openai.OpenAI(base_url=url, api_key="pk-wrong-key", max_retries=0) as stranger, \
+                pytest.raises(openai.AuthenticationError):
+            stranger.models.list()
         process.send_signal(signal.SIGINT)
         _, rest = process.communicate(timeout=20)
         assert process.returncode == 0

@@ -1,0 +1,183 @@
+"""The local API server inside the window, following the settings (see app/api_settings.py).
+
+Runs the same ApiServer as `ponder serve`, on the window's qasync loop and the window's own
+Assistant (no second model), on 127.0.0.1 only, with the keyring's key when a secure keyring
+exists. Requests get their own engine sessions and are not saved to the history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QLabel
+
+from engine.api.model import ModelStatus, ServedModel, installed_entries
+from engine.api.security import KeyringKeys, ServerConfig
+from engine.errors import PonderError, user_message
+
+if TYPE_CHECKING:
+    from app.main import PonderApp
+    from engine.api.server import Activity, ApiServer
+
+log = logging.getLogger(__name__)
+HOST = "127.0.0.1"
+
+
+class WindowApi(QObject):
+    """Starts, restarts and stops the server to match the settings; reports its state."""
+
+    changed = Signal()
+
+    def __init__(self, app: PonderApp, keys: KeyringKeys | None = None) -> None:
+        super().__init__(app.window)
+        self.app, self.keys = app, keys or KeyringKeys()
+        self.server: ApiServer | None = None
+        self.key: str | None = None
+        self.error = ""
+        self._served: tuple[object, ServedModel] | None = None
+        self._task: asyncio.Task | None = None
+        self._again = False
+        self.label = QLabel(app.window.status)
+        self.label.setObjectName("statusApi")
+        self.label.setAccessibleName("Local API requests")
+        self.label.hide()
+        app.window.status.addPermanentWidget(self.label)
+
+    # --- what the server serves ---
+
+    def model_status(self) -> ModelStatus:
+        result = self.app.controller.model
+        if result is None:
+            task = self.app.load_task
+            failed = task is not None and task.done()
+            return ModelStatus(error="no model is loaded" if failed else None)
+        if self._served is None or self._served[0] is not result:
+            self._served = (result, _describe(result))
+        return ModelStatus(self._served[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.app.settings.get('api_port')}/v1"
+
+    # --- following the settings ---
+
+    def reconcile(self) -> None:
+        """Bring the server in line with the settings (soon, on the loop)."""
+        if self._settled():
+            return
+        if self._task is not None and not self._task.done():
+            self._again = True
+            return
+        self._task = asyncio.ensure_future(self._reconcile())
+
+    def _settled(self) -> bool:
+        enabled, port = self.app.settings.get("api_enabled"), self.app.settings.get("api_port")
+        if self.server is None:
+            return not enabled
+        return enabled and self.server.config.port == port
+
+    async def _reconcile(self) -> None:
+        while True:
+            self._again = False
+            enabled, port = self.app.settings.get("api_enabled"), self.app.settings.get("api_port")
+            running = self.server is not None
+            if running and (not enabled or self.server.config.port != port):
+                await self._stop()
+            if enabled and self.server is None:
+                await self._start(port)
+            self._show()
+            if not self._again:
+                return
+
+    async def _start(self, port: int) -> None:
+        from engine.api.server import ApiServer
+
+        try:
+            self.key = await asyncio.to_thread(self._key)
+            config = ServerConfig(host=HOST, port=port, api_key=self.key)
+            server = ApiServer(self.app.assistant, self.model_status, config,
+                               budgets=self.app.settings.thinking_budgets,
+                               installed=lambda: installed_entries(self.app.paths),
+                               on_activity=lambda _activity: self._show())
+            await server.start()
+        except PonderError as exc:
+            self.error = user_message(exc)
+            return
+        self.server, self.error = server, ""
+
+    def _key(self) -> str | None:
+        try:
+            return self.keys.get_or_create()
+        except PonderError:
+            return None  # no secure keyring: loopback without a key (the dialog says so)
+
+    async def _stop(self) -> None:
+        server, self.server = self.server, None
+        if server is not None:
+            await server.stop()
+
+    def new_key(self) -> None:
+        """Replace the key (old clients stop working) and restart with it."""
+        try:
+            self.keys.replace()
+        except PonderError as exc:
+            self.error = user_message(exc)
+            self._show()
+            return
+        self._restart()
+
+    def _restart(self) -> None:
+        async def restart() -> None:
+            await self._stop()
+            self.reconcile()
+
+        asyncio.ensure_future(restart())
+
+    def shutdown(self) -> None:
+        """Stop now: running API turns are cancelled so the engine can close."""
+        if self.server is not None:
+            self.server.cancel_all()  # before the app closes the engine, which waits for them
+            asyncio.ensure_future(self._stop())
+
+    # --- showing it ---
+
+    def status_text(self) -> str:
+        if self.error:
+            return f"Not running: {self.error}"
+        if self.server is None:
+            return "Off"
+        activity: Activity = self.server.activity
+        return f"Running · {activity.running} running, {activity.waiting} waiting, {activity.served} served"
+
+    def _show(self) -> None:
+        server = self.server
+        if server is None:
+            self.label.setVisible(bool(self.error))
+            self.label.setText("API: not running" if self.error else "")
+            self.label.setToolTip(self.error)
+        else:
+            activity = server.activity
+            busy = activity.running + activity.waiting
+            self.label.setText(f"API: {busy} request{'s' if busy != 1 else ''}" if busy
+                               else f"API on · {activity.served} served")
+            self.label.setToolTip(f"Local API at {self.url}")
+            self.label.show()
+        self.changed.emit()
+
+
+def _describe(result) -> ServedModel:
+    """The loaded model as the API describes it (catalog sampling; greedy for the demo)."""
+    from engine.api.model import served_model
+    from engine.catalog.schema import CatalogError
+    from engine.catalog.setup import ModelSetup, setup_for_folder
+
+    try:
+        from engine.catalog.load import load_catalog
+
+        setup = setup_for_folder(result.folder.path, load_catalog())
+    except (CatalogError, OSError):
+        setup = ModelSetup()
+    return served_model(result, setup)
