@@ -157,21 +157,24 @@ async def respond_stream(request: web.Request, completion: Completion, turn: Cha
     for the context) is still a plain HTTP error; a failure after it is an error event."""
     outcome = Outcome()
     response: web.StreamResponse | None = None
+    # With include_usage, OpenAI sends "usage": null in every chunk before the usage chunk.
+    usage = {"usage": None} if include_usage else {}
 
     async def start() -> web.StreamResponse:
         stream = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
                                              "X-Accel-Buffering": "no"})
         await stream.prepare(request)
-        await stream.write(completion.chunk({"role": "assistant", "content": ""}))
+        await stream.write(completion.chunk({"role": "assistant", "content": ""}, **usage))
         return stream
 
     try:
         async for kind, text in pieces(turn, stops, outcome):
             response = response or await start()
             delta = {"reasoning_content": text, "reasoning": text} if kind == "reasoning" else {"content": text}
-            await response.write(completion.chunk(delta))
+            await response.write(completion.chunk(delta, **usage))
         response = response or await start()
-        await response.write(completion.chunk({}, outcome.finish_reason, ponder=completion.extension(outcome)))
+        await response.write(completion.chunk({}, outcome.finish_reason, ponder=completion.extension(outcome),
+                                              **usage))
         if include_usage:
             await response.write(completion.usage_chunk(outcome))
     except ApiError as error:

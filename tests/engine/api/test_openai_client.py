@@ -43,6 +43,7 @@ def test_stream_sends_reasoning_then_answer_and_usage(client):
     reasoning, content, finishes, usage = [], [], [], None
     for chunk in ask(client, stream=True, stream_options={"include_usage": True}):
         if chunk.usage is not None:
+            assert usage is None and not chunk.choices  # one usage chunk, after the others
             usage = chunk.usage
         for choice in chunk.choices:
             delta = choice.delta
