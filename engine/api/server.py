@@ -156,6 +156,8 @@ class ApiServer:
             raise ApiError(429, "Too many requests are waiting; try again shortly.", type="rate_limit_error",
                            code="rate_limit_exceeded", headers={"Retry-After": str(full.retry_after)}) from None
         started = time.monotonic()
+        # One engine session per queue slot, not per request: a bounded number of cached
+        # conversations, and a client's next turn usually finds its prefix still cached.
         turn = self.assistant.chat(conversion.request, session=f"api-{slot}")
         self._turns.add(turn)
         completion = Completion(model, conversion)
