@@ -254,6 +254,7 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
     from app.quick.in_window import attach_quick_actions
 
     attach_quick_actions(app)
+    from app.connections_dialog import attach_connections; attach_connections(app)  # File → Connections…
     window.quit_action.triggered.disconnect()
     window.quit_action.triggered.connect(app.quit)
     return app
