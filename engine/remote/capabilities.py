@@ -92,12 +92,13 @@ def detect_kind(models_reply: dict[str, Any], model: str, override: str = "auto"
 
 def budget_fields(caps: Capabilities, budget_tokens: int | None) -> dict[str, Any]:
     """Extra request fields that make the server enforce a thinking budget."""
+    if caps.server is ServerKind.PONDER:
+        # `ponder serve` applies its "medium" effort when a request names no budget.
+        return {"reasoning_effort": "xhigh"} if budget_tokens is None else {"max_thinking_tokens": budget_tokens}
     if budget_tokens is None or caps.budget is not BudgetMode.SERVER_FIELD:
         return {}
     if caps.server is ServerKind.LLAMA_CPP:
         return {"thinking_budget_tokens": budget_tokens, "thinking_budget_message": BUDGET_MESSAGE}
-    if caps.server is ServerKind.PONDER:
-        return {"max_thinking_tokens": budget_tokens}
     return {}
 
 

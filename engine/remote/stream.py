@@ -112,11 +112,14 @@ class ChunkParser:
             self.finish_reason = str(choice["finish_reason"])
         delta = choice.get("delta") or {}
         pieces: list[Piece] = []
+        # Some servers (Ponder's own API among them) send the same text under both names: one
+        # delta's thinking is the first field that carries text, never both.
         for key in REASONING_FIELDS:
             text = delta.get(key)
             if isinstance(text, str) and text:
                 self.source = self.source if self.source in REASONING_FIELDS else key
                 pieces.append(Piece(not self.answer_only, text))
+                break
         content = delta.get("content")
         was_inside = self.splitter.inside
         if isinstance(content, str) and content:

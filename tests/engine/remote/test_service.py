@@ -108,6 +108,14 @@ def test_budget_goes_to_servers_that_enforce_it(fake, service, owner, fields):
     assert fields.items() <= fake.state.bodies[-1].items()
 
 
+def test_unlimited_thinking_on_ponder_serve_overrides_its_default_effort(fake, service):
+    _load(service, fake, "ponder")
+    fake.state.script = Script(chunks=DONE)
+    run_turn(service, ask("hi"))
+    assert fake.state.bodies[-1]["reasoning_effort"] == "xhigh"
+    assert "max_thinking_tokens" not in fake.state.bodies[-1]
+
+
 def test_a_server_with_no_budget_says_so_and_is_not_cut(fake, service):
     result = _load(service, fake, "organization_owner")  # LM Studio, say
     caps = result.capabilities

@@ -65,3 +65,15 @@ def test_the_first_deltas_decide_the_source():
     inline = ChunkParser(TurnCounts())
     inline.feed({"choices": [{"delta": {"content": "<think>a"}}]})
     assert inline.source == "inline" and inline.inside_thinking
+
+
+def test_a_delta_with_both_field_names_counts_once(fake, connected):
+    """Ponder's own API (and some proxies) send the same thinking under both names."""
+    from tests.engine.remote.fake_openai import Script, chunk
+
+    both = [chunk(reasoning=t) for t in ("carry ", "one")]
+    for item in both:
+        item["choices"][0]["delta"]["reasoning_content"] = item["choices"][0]["delta"]["reasoning"]
+    fake.state.script = Script(chunks=[*both, chunk(content="82"), chunk(finish="stop")])
+    finished, _ = run_turn(connected, ask("hi"))
+    assert finished.thinking == "carry one" and finished.answer == "82"
