@@ -46,7 +46,9 @@ import sys
 converter, model, outfile = sys.argv[1:4]
 sys.path[:0] = [converter, converter + "/gguf-py"]
 import convert_hf_to_gguf as c
-base = getattr(c, "TextModel", None) or c.Model
+base = getattr(c, "TextModel", None) or getattr(c, "Model", None)
+if base is None:  # llama.cpp 2026: the model classes moved to conversion/base.py
+    from conversion.base import TextModel as base
 base.get_vocab_base_pre = lambda self, tokenizer: "gpt-2"
 sys.argv = ["convert_hf_to_gguf.py", model, "--outtype", "f32", "--outfile", outfile]
 c.main()

@@ -110,7 +110,7 @@ class RemoteTurn:
                     await reader  # leaving the stream closes the connection: the server stops
                 return FinishReason.CANCELLED if self.control.cancel.is_set() else _FORCE
 
-    async def _read(self, body: dict[str, Any], parser: ChunkParser, allow_force: bool) -> str:
+    async def _read(self, body: dict[str, Any], parser: ChunkParser, allow_force: bool) -> Any:
         try:
             async with contextlib.aclosing(self.client.stream_chat(body)) as chunks:
                 async for chunk in chunks:
@@ -119,6 +119,8 @@ class RemoteTurn:
                     except ChunkError as exc:
                         raise RemoteServerError(self.client.endpoint.base_url, None, str(exc)) from None
                     self._maybe_stats()
+                    if self.control.cancel.is_set():  # at once, not at the watcher's next look
+                        return FinishReason.CANCELLED
                     if allow_force and parser.inside_thinking and self._must_close_thinking():
                         return _FORCE
         except RemoteStreamCutError as exc:

@@ -103,8 +103,8 @@ def test_chat_with_thinking_shown_live(remote):
     deltas = [e for e in events.events if isinstance(e, (ThinkingDelta, AnswerDelta))]
     first_answer = next(i for i, e in enumerate(deltas) if isinstance(e, AnswerDelta))
     assert first_answer > 1 and all(isinstance(e, ThinkingDelta) for e in deltas[:first_answer])
-    stats = finished.stats
-    assert stats.prompt_tokens > 0 and stats.thinking_tokens > 5 and stats.answer_tokens > 0
+    stats = finished.stats  # this server sends no usage: the counts are of streamed tokens
+    assert stats.thinking_tokens > 5 and stats.answer_tokens > 0
     assert stats.time_to_first_token_s > 0 and stats.decode_tokens_per_s > 0
 
 
@@ -130,7 +130,7 @@ def test_cancel_ends_the_turn_and_the_server_serves_the_next(remote):
             control.cancel.set()
     started = time.monotonic()
     finished = service.generate(ask(QUESTION, sampling=GREEDY), control, emit).result(timeout=30)
-    assert finished.reason in (FinishReason.CANCELLED, FinishReason.STOP)  # a tiny model may win the race
+    assert finished.reason is FinishReason.CANCELLED and finished.answer == ""
     assert time.monotonic() - started < 5
     again, _ = run_turn(service, ask(QUESTION, sampling=GREEDY), timeout=60)
     assert again.answer == "The answer is 82."

@@ -52,6 +52,14 @@ def test_inline_think_tags_split_across_chunks(fake, connected):
     assert not any("<" in e.text for e in events.of(ThinkingDelta) + events.of(AnswerDelta))
 
 
+def test_captured_llama_cpp_python_stream(fake, connected):
+    """Captured from llama-cpp-python's server on the demo model (no usage, `<think>` inline)."""
+    fake.state.script.raw_sse = (FIXTURES / "llama_cpp_python.sse").read_text()
+    finished, _ = run_turn(connected, ask("What is 37 plus 45?"))
+    assert finished.thinking == "ones: 7+5=12, write 2, carry 1. tens: 3+4+1=8, write 8. 37+45=82."
+    assert finished.answer == "The answer is 82." and finished.stats.thinking_tokens > 20
+
+
 def test_the_first_deltas_decide_the_source():
     counts = TurnCounts()
     parser = ChunkParser(counts)
