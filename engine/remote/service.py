@@ -90,6 +90,11 @@ class RemoteService:
         """Run one turn; events go to emit (from the loop thread). Never raises: a failure is
         emitted as Failed and the result is None. Sessions need no state here: each request
         carries the whole conversation and the server keeps its own prefix cache."""
+        if self._closed:
+            emit(Failed(EngineFailureError("the remote engine is closed")))
+            done: Future[Finished | None] = Future()
+            done.set_result(None)
+            return done
         return self._submit(self._generate(request, control, emit))
 
     def forget(self, session: str) -> Future[None]:

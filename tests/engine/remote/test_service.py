@@ -8,7 +8,7 @@ import time
 import pytest
 
 from engine.budget import ThinkingBudget
-from engine.events import Finished, FinishReason, ThinkingDelta
+from engine.events import Failed, Finished, FinishReason, ThinkingDelta
 from engine.generation import TurnControl
 from engine.remote.capabilities import BudgetMode, ServerKind
 from engine.remote.endpoint import Endpoint
@@ -154,3 +154,41 @@ def test_concurrent_sessions_stream_at_once(fake, connected):
     results = [f.result(timeout=10) for f in futures]
     assert all(r.reason is FinishReason.STOP for r in results)
     assert time.monotonic() - started < 1.5  # 3 × 0.8 s if they ran one after another
+
+
+def test_answer_now_on_llama_server_continues_the_assistant_message(fake, service):
+    """llama.cpp's llama-server continues a trailing assistant message by default (prefill)."""
+    _load(service, fake, "llamacpp")
+    fake.state.script = Script(chunks=[chunk(reasoning="Let me think")], endless=chunk(reasoning=" more"),
+                               delay_s=0.05)
+    control, recorder = TurnControl(), Recorder()
+    future = service.generate(ask("What is 37+45?"), control, recorder)
+    while not recorder.of(ThinkingDelta):
+        time.sleep(0.01)
+    fake.state.script = Script(chunks=DONE)
+    control.answer_now.set()
+    finished = future.result(timeout=10)
+    assert finished.reason is FinishReason.ANSWER_NOW and finished.answer == "The answer is 82."
+    resumed = fake.state.bodies[-1]
+    assert resumed["messages"][-1]["role"] == "assistant" and "continue_final_message" not in resumed
+
+
+def test_a_stopped_turn_resumes_its_thinking_on_vllm(fake, service):
+    _load(service, fake, "vllm")
+    fake.state.script = Script(chunks=DONE)
+    request = ChatRequest(messages=(Message(Role.USER, "What is 37+45?"),), resume_thinking="ones: 12",
+                          close_thinking=True)
+    finished, _ = run_turn(service, request)
+    assert finished.thinking == "ones: 12" and finished.answer == "The answer is 82."
+    last = fake.state.bodies[-1]["messages"][-1]
+    assert last == {"role": "assistant", "content": "<think>ones: 12</think>\n\n"}
+
+
+def test_generate_after_close_fails_cleanly(fake):
+    from engine.remote.service import RemoteService
+
+    service = RemoteService()
+    service.close()
+    recorder = Recorder()
+    assert service.generate(ask("hi"), TurnControl(), recorder).result(timeout=1) is None
+    assert isinstance(recorder.final, Failed)
