@@ -98,3 +98,20 @@ def test_ask_with_a_wrong_key_exits_with_the_reason(ponder_home, fake, monkeypat
 def test_ask_endpoint_without_model_says_what_is_missing(ponder_home, capsys):
     assert main(["ask", "hi", "--endpoint", "http://127.0.0.1:9/v1"]) == 2
     assert "--endpoint URL needs --model" in capsys.readouterr().err
+
+
+def test_key_in_the_real_secret_service(ponder_home, fake):
+    """The OS keyring path (gnome-keyring on a private D-Bus, as tools/test.sh runs it)."""
+    keyring = Keyring()
+    backend = keyring.secure()
+    if backend is None or backend_name(backend) != "keyring.backends.SecretService.Keyring":
+        pytest.skip(f"no Secret Service on this bus (effective keyring: {keyring.describe()})")
+    store = ConnectionStore.for_paths(ponder_home, keyring)
+    store.add(Connection("secret-service-test", fake.url, "demo"), api_key=KEY)
+    try:
+        assert backend.get_password(KEYRING_SERVICE, "secret-service-test") == KEY
+        assert store.endpoint("secret-service-test")[1].api_key == KEY
+        assert KEY not in store.path.read_text()
+    finally:
+        store.remove("secret-service-test")
+    assert backend.get_password(KEYRING_SERVICE, "secret-service-test") is None
