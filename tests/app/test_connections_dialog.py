@@ -69,3 +69,20 @@ def test_refusals_and_failures_are_shown_as_words(qtbot, dialog):
 def test_user_text_adds_where_to_fix_a_remote_failure():
     text = user_text(RemoteUnreachableError("http://gpu:8000/v1", "connection refused"))
     assert text.startswith("Cannot reach the server at http://gpu:8000/v1") and "Settings" in text
+
+
+def test_file_menu_opens_the_dialog(qtbot, qloop, ponder_home):
+    from PySide6.QtWidgets import QApplication
+
+    from app.main import build_app
+
+    app = build_app(QApplication.instance(), ponder_home)
+    qtbot.addWidget(app.window)
+    action = app.window.findChild(type(app.window.settings_action), "connectionsAction")
+    assert action is not None and action in app.window.menu("File").actions()
+    action.trigger()
+    dialog = app.window._connections_dialog
+    assert dialog.objectName() == "connectionsDialog" and dialog.isVisible()
+    assert dialog.list.count() == 0 and not dialog.remove_button.isEnabled()
+    dialog.close()
+    app.shutdown()
