@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from engine.errors import (
+    ConnectionNotFoundError,
     EngineFailureError,
+    InsecureEndpointError,
     InvalidModelFolderError,
     ModelNotFoundError,
     ProviderUnavailableError,
+    RemoteModelNotServedError,
+    RemoteUnreachableError,
     user_message,
 )
 
@@ -16,6 +20,11 @@ _NEXT_STEPS: tuple[tuple[type[BaseException], str], ...] = (
     (InvalidModelFolderError, "Download the model again, or pick another one in Settings (Ctrl+,)."),
     (ProviderUnavailableError, "Choose 'auto' or 'cpu' as the provider in Settings (Ctrl+,)."),
     (EngineFailureError, "Try again; if it keeps failing, restart Ponder."),
+    # Remote servers (engine/remote/): the engine's text names the server; this says where to fix it.
+    (RemoteUnreachableError, "Or pick a local model in Settings (Ctrl+,)."),
+    (RemoteModelNotServedError, "Change it in Settings › Models › Connections."),
+    (InsecureEndpointError, "Change the address in Settings › Models › Connections."),
+    (ConnectionNotFoundError, "Add it again in Settings › Models › Connections."),
 )
 
 

@@ -258,6 +258,10 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
     from app.api_settings import attach_local_api
 
     attach_local_api(app)
+    # Remote engines (app/connections_dialog.py): File → Connections…
+    from app.connections_dialog import attach_connections
+
+    attach_connections(app)
     window.quit_action.triggered.disconnect()
     window.quit_action.triggered.connect(app.quit)
     return app

@@ -13,19 +13,19 @@ from typing import TextIO
 from engine.assistant import Assistant
 from engine.budget import ThinkingBudget
 from engine.catalog.setup import setup_for_spec
-from engine.commands.common import add_model_options, fail
+from engine.commands.common import add_model_options, fail, remote_choice
 from engine.errors import BadRequestError, PonderError
 from engine.events import AnswerDelta, Failed, Finished, FinishReason, ThinkingDelta
 from engine.models import default_model
 from engine.paths import Paths
-from engine.request import ask
+from engine.request import Sampling, ask
 from engine.service import InferenceService, ModelChoice
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("ask", help="ask one question and stream the answer")
     parser.add_argument("question", help="the question")
-    add_model_options(parser)
+    add_model_options(parser, remote=True)
     parser.add_argument("--thinking-budget", default="unlimited", metavar="N|low|medium|high|unlimited",
                         help="cap on thinking tokens (default: unlimited)")
     parser.add_argument("--greedy", action="store_true", help="greedy decoding instead of sampling")
@@ -44,17 +44,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, paths: Paths) -> int:
     spec = args.model or default_model(paths)
     try:
-        setup = setup_for_spec(spec, paths)  # the catalog's chat format and sampling; integrity
+        remote = remote_choice(args, paths)  # --endpoint: a remote server (engine/remote/)
+        # The catalog's chat format and sampling, and the integrity check, are for local models.
+        setup = None if remote else setup_for_spec(spec, paths)
+        sampling = setup.sampling if setup else Sampling()
         budget = ThinkingBudget.parse(args.thinking_budget)
         request = ask(
             args.question.strip() or _empty(),
-            sampling=replace(setup.sampling, greedy=True) if args.greedy else setup.sampling,
+            sampling=replace(sampling, greedy=True) if args.greedy else sampling,
             budget=budget,
             max_new_tokens=args.max_new_tokens,
         )
     except PonderError as exc:
         return fail(exc)
-    choice = ModelChoice(spec=spec, provider=args.provider, chat_format=setup.chat_format)
+    choice = remote or ModelChoice(spec=spec, provider=args.provider, chat_format=setup.chat_format)
     return asyncio.run(_ask(choice, request, paths, args))
 
 
@@ -71,7 +74,12 @@ async def _ask(choice: ModelChoice, request, paths: Paths, args: argparse.Namesp
         saver = AskSaver.open(args, paths)
         if isinstance(saver, int):
             return saver
-    service = InferenceService(paths=paths)
+    if isinstance(choice, ModelChoice):
+        service = InferenceService(paths=paths)
+    else:
+        from engine.remote.service import RemoteService
+
+        service = RemoteService()
     try:
         assistant = Assistant(service)
         try:
@@ -79,7 +87,9 @@ async def _ask(choice: ModelChoice, request, paths: Paths, args: argparse.Namesp
         except PonderError as exc:
             return fail(exc)
         if saver is not None:
-            saver.begin(request.messages[-1].content, loaded.folder.name, loaded.provider.key)
+            remote = getattr(loaded, "endpoint", None)
+            saver.begin(request.messages[-1].content, *((remote.model, "remote") if remote else
+                                                       (loaded.folder.name, loaded.provider.key)))
         turn = assistant.chat(request)
         try:
             asyncio.get_running_loop().add_signal_handler(signal.SIGINT, turn.cancel)
