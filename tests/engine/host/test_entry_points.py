@@ -6,56 +6,18 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
-
-import pytest
 
 from app.cli import main
-from engine.catalog.load import load_catalog
-from engine.download.importer import import_folder
-from engine.download.store import ModelStore
-from engine.paths import demo_model_dir
 from engine.prompt import ChatFormat
-from engine.service import InferenceService
+from tests.engine.host.models import (  # noqa: F401 - fixtures
+    assert_refused_as_damaged,
+    catalog_format,
+    damage,
+    loads,
+    reasoning,
+)
 
-CATALOG_ID = "phi-4-reasoning"
 QUESTION = "What is 2 plus 3?"
-
-
-@pytest.fixture
-def reasoning(ponder_home, tmp_path):
-    """The demo model installed under the name 'r' as the catalog's Phi-4-reasoning."""
-    src = tmp_path / "src"
-    shutil.copytree(demo_model_dir(), src)
-    return import_folder(src, ModelStore(ponder_home), name="r", model=CATALOG_ID)
-
-
-@pytest.fixture
-def catalog_format() -> ChatFormat:
-    fmt = load_catalog().model(CATALOG_ID).chat_format
-    assert fmt.system_prompt and fmt != ChatFormat()  # it really differs from the folder's default
-    return fmt
-
-
-@pytest.fixture
-def loads(monkeypatch):
-    """The ModelChoice of every load that reaches the inference thread (the real one runs)."""
-    seen = []
-    real = InferenceService.load
-    monkeypatch.setattr(InferenceService, "load", lambda self, choice: seen.append(choice) or real(self, choice))
-    return seen
-
-
-def _damage(folder) -> None:
-    data = bytearray((folder / "model.onnx.data").read_bytes())
-    data[-5] ^= 1
-    (folder / "model.onnx.data").write_bytes(bytes(data))
-
-
-def _assert_refused_as_damaged(rc: int, err: str, loads: list) -> None:
-    assert rc == 3, err
-    assert "damaged" in err and "model.onnx.data" in err and "Traceback" not in err
-    assert loads == []  # onnxruntime-genai never saw the files
 
 
 def test_ask_prompts_with_the_catalog_format(reasoning, catalog_format, loads, ponder_home, capsys):
@@ -79,9 +41,9 @@ def test_ask_prompts_with_the_catalog_format(reasoning, catalog_format, loads, p
 
 
 def test_ask_refuses_a_damaged_model(reasoning, loads, capsys):
-    _damage(reasoning)
+    damage(reasoning)
     rc = main(["ask", "--model", "r", QUESTION])
-    _assert_refused_as_damaged(rc, capsys.readouterr().err, loads)
+    assert_refused_as_damaged(rc, capsys.readouterr().err, loads)
 
 
 def test_act_uses_the_catalog_format_and_verifies(reasoning, catalog_format, loads, monkeypatch, capsys):
@@ -92,11 +54,11 @@ def test_act_uses_the_catalog_format_and_verifies(reasoning, catalog_format, loa
     assert loads[0].chat_format == catalog_format
     assert loads[0].spec == "r"  # by name, so the store's checks apply
 
-    _damage(reasoning)
+    damage(reasoning)
     loads.clear()
     monkeypatch.setattr("sys.stdin", io.StringIO("Two plus three is five."))
     rc = main(["act", "--source", "stdin", "--action", "explain", "--model", "r"])
-    _assert_refused_as_damaged(rc, capsys.readouterr().err, loads)
+    assert_refused_as_damaged(rc, capsys.readouterr().err, loads)
 
 
 def test_act_print_prompt_shows_the_catalog_system_prompt(reasoning, catalog_format, monkeypatch, capsys):
@@ -117,10 +79,10 @@ def test_summarize_uses_the_catalog_format_and_verifies(reasoning, catalog_forma
     # the step may not fit: the error says so (the prompt it counted had the system prompt in it).
     assert rc == 0 or (rc == 5 and "too long" in out.err), out.err
 
-    _damage(reasoning)
+    damage(reasoning)
     loads.clear()
     rc = main(["summarize", str(document), "--model", "r"])
-    _assert_refused_as_damaged(rc, capsys.readouterr().err, loads)
+    assert_refused_as_damaged(rc, capsys.readouterr().err, loads)
 
 
 def test_doctor_uses_the_catalog_format_and_verifies(reasoning, catalog_format, loads, capsys):
@@ -128,7 +90,7 @@ def test_doctor_uses_the_catalog_format_and_verifies(reasoning, catalog_format, 
     assert json.loads(capsys.readouterr().out)["chosen"] == "cpu"
     assert loads[0].chat_format == catalog_format
 
-    _damage(reasoning)
+    damage(reasoning)
     loads.clear()
     rc = main(["doctor", "--model", "r", "--json"])
     out = capsys.readouterr()
@@ -147,7 +109,7 @@ def test_self_test_uses_the_catalog_format_and_verifies(reasoning, catalog_forma
     assert selftest.run_self_test(args, ponder_home, out) == 0, out.getvalue()
     assert loads[0].chat_format == catalog_format
 
-    _damage(reasoning)
+    damage(reasoning)
     loads.clear()
     out = io.StringIO()
     assert selftest.run_self_test(args, ponder_home, out) == 1
