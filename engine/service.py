@@ -22,6 +22,7 @@ from engine.providers import Candidate, InstallInfo, Rejection, choose_provider,
 from engine.request import ChatRequest
 from engine.runtime import LoadedModel, import_og, load_model, register_plugins
 from engine.models import resolve_model
+from engine.og_native import NativeOg
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,9 @@ class InferenceService:
         self._format = ChatFormat()
         self._cache = KvCache()
         self._registered: set[str] = set()
+        self._native: NativeOg | None = None  # the C API loader, found on the first load
+        self._native_checked = False
+        self._closing = False
 
     def load(self, choice: ModelChoice) -> Future[LoadResult]:
         """Validate the folder, choose and prove a provider, keep the model loaded."""
@@ -94,18 +98,24 @@ class InferenceService:
         return self._executor.submit(self._cache.close)
 
     def close(self) -> None:
-        """Finish queued work, free the model and stop the thread."""
+        """Free the model and stop the thread. A running job is waited for (the host cancels turns
+        first); a load that has not started yet is skipped."""
+        self._closing = True
         self._executor.submit(self._unload)
         self._executor.shutdown(wait=True)
 
     # --- inference thread ---
 
     def _load(self, choice: ModelChoice) -> LoadResult:
+        if self._closing:
+            raise EngineFailureError("the engine is shutting down")
         folder = resolve_model(choice.spec, self._paths)
         og = import_og()
         register_plugins(og, self._registered)
+        if not self._native_checked:
+            self._native, self._native_checked = NativeOg.find(og), True
         self._unload()
-        loader = self._loader or (lambda f, c: load_model(f, c, threads=choice.threads))
+        loader = self._loader or (lambda f, c: load_model(f, c, threads=choice.threads, native=self._native))
         decision = choose_provider(
             lambda candidate: loader(folder, candidate),
             hardware=self._hardware or detect_hardware(),
@@ -137,4 +147,6 @@ class InferenceService:
 
     def _unload(self) -> None:
         self._cache.close()
-        self._loaded = None
+        loaded, self._loaded = self._loaded, None
+        if loaded is not None:
+            loaded.close(self._native)  # frees the weights without holding the GIL
