@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QApplication
 
 from engine.host import Ready, Switching
 from tests.app.conftest import requires_demo
-from tests.engine.host.models import catalog_format, damage, loads, reasoning  # noqa: F401 - fixtures
+from tests.engine.host.models import damage
 
 pytestmark = requires_demo
 

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 from app.quick.launch import QuickApp
 from engine.download.errors import ModelDamagedError
 from tests.app.conftest import requires_demo
-from tests.engine.host.models import catalog_format, damage, loads, reasoning  # noqa: F401 - fixtures
+from tests.engine.host.models import damage
 
 pytestmark = requires_demo
 

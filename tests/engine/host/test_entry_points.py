@@ -9,13 +9,7 @@ import json
 
 from app.cli import main
 from engine.prompt import ChatFormat
-from tests.engine.host.models import (  # noqa: F401 - fixtures
-    assert_refused_as_damaged,
-    catalog_format,
-    damage,
-    loads,
-    reasoning,
-)
+from tests.engine.host.models import assert_refused_as_damaged, damage
 
 QUESTION = "What is 2 plus 3?"
 
