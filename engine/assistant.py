@@ -34,10 +34,14 @@ class ChatTurn:
         loop = asyncio.get_running_loop()
         self._bridge = EventBridge(loop)
         held = tracker.hold(session, cancel=self.cancel) if tracker is not None else None
-        self._future = service.generate(request, self._control, self._bridge.put, session=session)
+        try:
+            self._future = service.generate(request, self._control, self._bridge.put, session=session)
+        except BaseException:
+            if held is not None:
+                held.release()
+            raise
         if held is not None:
-            # The turn ends on the inference thread; the host is told on its own loop.
-            self._future.add_done_callback(lambda _f: loop.call_soon_threadsafe(held.release))
+            self._future.add_done_callback(lambda _f: _release_on(loop, held))
 
     def cancel(self) -> None:
         """Stop generating; a Finished(cancelled) batch ends the iteration."""
@@ -56,6 +60,14 @@ class ChatTurn:
     async def wait_idle(self) -> None:
         """Until the inference thread has finished this turn."""
         await asyncio.wrap_future(self._future)
+
+
+def _release_on(loop: asyncio.AbstractEventLoop, held: Hold) -> None:
+    """The turn ended (on the inference thread): tell the host on its own loop."""
+    try:
+        loop.call_soon_threadsafe(held.release)
+    except RuntimeError:
+        pass  # the loop is closed: so is the host
 
 
 class Assistant:

@@ -233,3 +233,20 @@ def test_a_listener_that_raises_does_not_stop_the_load():
 
     asyncio.run(main())
 
+
+
+def test_a_turn_the_backend_refuses_does_not_keep_a_switch_waiting():
+    class Refusing(FakeBackend):
+        def generate(self, request, control, emit, *, session):
+            raise RuntimeError("cannot schedule new futures after shutdown")
+
+    async def main():
+        backend = Refusing()
+        host = ModelHost(backend, setup=_formats, full_check=lambda spec: False)
+        with pytest.raises(RuntimeError):
+            host.assistant.chat(ask("What is 2 plus 3?"))
+        assert host.busy == ()
+        host.switch("b")
+        await _until(lambda: backend.loads)
+
+    asyncio.run(main())
