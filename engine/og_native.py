@@ -102,7 +102,8 @@ class NativeOg:
     def free_model(self, model: Any) -> bool:
         """Free a model nothing else refers to, with the GIL released; False (nothing done) when
         others still hold it."""
-        if type(model) is not self.og.Model or sys.getrefcount(model) > 3:  # this call's own references
+        # Three references are expected: the caller's variable, this parameter, getrefcount's own.
+        if type(model) is not self.og.Model or sys.getrefcount(model) > 3:
             return False
         words, flags = _words(model), _flags(model)
         handle = words[_VALUE]
