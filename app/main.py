@@ -31,7 +31,7 @@ from engine.errors import PonderError
 from engine.host import Checking, HostState, LoadFailed, Loading, ModelHost, Ready, Switching
 from engine.models import DEMO, default_model
 from engine.paths import Paths, demo_model_dir, resources_dir
-from engine.service import InferenceService, LoadResult
+from engine.service import INFERENCE_THREAD, InferenceService, LoadResult
 from engine.settings import Settings, SettingsStore
 
 if TYPE_CHECKING:
@@ -215,6 +215,25 @@ class PonderApp:
         self.controller.stop()
         self.math.close()
         self.host.close()  # cancels every running turn and summary step, then frees the model
+
+
+def leave_if_a_load_runs(code: int) -> None:
+    """After the window's clean exit: if a model load is still under way (onnxruntime-genai
+    cannot stop one, and the interpreter would wait for it, tens of seconds for a large model),
+    end the process now. Everything of Ponder's is saved by then and the run record removed."""
+    import os
+    import threading
+
+    if not any(t.name.startswith(INFERENCE_THREAD) and t.is_alive() for t in threading.enumerate()):
+        return
+    log.info("a model load was still running at quit; not waiting for it")
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def _display_name(spec: str) -> str:

@@ -7,6 +7,7 @@ collection; nothing outside the jobs below touches og objects.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 
 #: The session of callers that do not name one (the chat window, `ponder ask`).
 DEFAULT_SESSION = "default"
+#: The name of the inference thread (a quitting window looks for it: see app.main).
+INFERENCE_THREAD = "ponder-inference"
 
 Loader = Callable[[ModelFolder, Candidate], LoadedModel]
 
@@ -70,7 +73,7 @@ class InferenceService:
         self._install = install
         self._loader = loader
         self._frame_s = frame_s
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ponder-inference")
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=INFERENCE_THREAD)
         # Touched only on the inference thread:
         self._loaded: LoadedModel | None = None
         self._format = ChatFormat()
@@ -79,6 +82,7 @@ class InferenceService:
         self._native: NativeOg | None = None  # the C API loader, found on the first load
         self._native_checked = False
         self._closing = False
+        self._loading = threading.Event()  # set while a load runs (onnxruntime-genai cannot stop one)
 
     def load(self, choice: ModelChoice) -> Future[LoadResult]:
         """Validate the folder, choose and prove a provider, keep the model loaded."""
@@ -98,11 +102,17 @@ class InferenceService:
         return self._executor.submit(self._cache.close)
 
     def close(self) -> None:
-        """Free the model and stop the thread. A running job is waited for (the host cancels turns
-        first); a load that has not started yet is skipped."""
+        """Free the model and stop the thread. A running turn is waited for (the host cancels
+        turns first); a queued load is skipped. A load already under way cannot be stopped, so
+        it is not waited for: the thread frees what it loaded and ends by itself (`loading`)."""
         self._closing = True
         self._executor.submit(self._unload)
-        self._executor.shutdown(wait=True)
+        self._executor.shutdown(wait=not self._loading.is_set())
+
+    @property
+    def loading(self) -> bool:
+        """A model load is under way on the inference thread."""
+        return self._loading.is_set()
 
     # --- inference thread ---
 
@@ -115,6 +125,13 @@ class InferenceService:
         if not self._native_checked:
             self._native, self._native_checked = NativeOg.find(og), True
         self._unload()
+        self._loading.set()
+        try:
+            return self._load_on(folder, choice)
+        finally:
+            self._loading.clear()
+
+    def _load_on(self, folder: ModelFolder, choice: ModelChoice) -> LoadResult:
         loader = self._loader or (lambda f, c: load_model(f, c, threads=choice.threads, native=self._native))
         decision = choose_provider(
             lambda candidate: loader(folder, candidate),
@@ -123,6 +140,9 @@ class InferenceService:
             forced=choice.provider,
         )
         self._loaded, self._format = decision.loaded, choice.chat_format
+        if self._closing:  # closed while loading: nobody will use it
+            self._unload()
+            raise EngineFailureError("the engine is shutting down")
         for rejection in decision.rejected:
             if rejection.probed:
                 log.info("provider %s rejected: %s", rejection.candidate.key, rejection.reason)

@@ -104,3 +104,25 @@ def test_quitting_during_a_summary_stops_its_running_step(qtbot, qloop, ponder_h
     print(f"shutdown during a summary step took {took * 1000:.0f} ms")
     view.close()
     app.window.deleteLater()
+
+
+def test_a_window_that_quits_during_a_load_leaves_at_once_only_then(monkeypatch):
+    import threading
+
+    from app.main import leave_if_a_load_runs
+
+    exits = []
+    monkeypatch.setattr("os._exit", exits.append)
+    release = threading.Event()
+    loading = threading.Thread(target=release.wait, name="ponder-inference_0")
+    monkeypatch.setattr(threading, "enumerate", lambda: [threading.current_thread()])
+    leave_if_a_load_runs(0)
+    assert exits == []  # no load under way: the normal exit
+    loading.start()
+    monkeypatch.setattr(threading, "enumerate", lambda: [threading.current_thread(), loading])
+    try:
+        leave_if_a_load_runs(0)
+    finally:
+        release.set()
+        loading.join()
+    assert exits == [0]
