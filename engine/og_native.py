@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +46,14 @@ class NativeOg:
             ("OgaConfigSetProviderOption", [p, s, s, s]), ("OgaConfigOverlay", [p, s]),
             ("OgaConfigSetDecoderProviderOptionsHardwareDeviceType", [p, s, s]),
             ("OgaCreateModelFromConfig", [p, out]), ("OgaModelGetDeviceType", [p, out]),
+            ("OgaCreateTokenizer", [p, out]),
+            ("OgaTokenizerGetEosTokenIds", [p, ctypes.POINTER(ctypes.POINTER(ctypes.c_int32)),
+                                            ctypes.POINTER(ctypes.c_size_t)]),
         ):
             function = getattr(library, name)
             function.argtypes, function.restype = args, p
-        for name in ("OgaDestroyConfig", "OgaDestroyModel", "OgaDestroyResult", "OgaDestroyString"):
+        for name in ("OgaDestroyConfig", "OgaDestroyModel", "OgaDestroyTokenizer", "OgaDestroyResult",
+                     "OgaDestroyString"):
             function = getattr(library, name)
             function.argtypes, function.restype = [p], None
         library.OgaResultGetError.argtypes, library.OgaResultGetError.restype = [p], s
@@ -66,7 +71,7 @@ class NativeOg:
                 except (OSError, AttributeError) as exc:
                     log.info("onnxruntime-genai's C API is not usable (%s); loads hold the GIL", exc)
                     return None
-                return native if native._empty_model() is not None else None
+                return native if native._empty(og.Model) is not None else None
         return None
 
     # --- load ---
@@ -93,53 +98,74 @@ class NativeOg:
             self._check(self.lib.OgaCreateModelFromConfig(config, ctypes.byref(handle)))  # the long call
         finally:
             self.lib.OgaDestroyConfig(config)
-        model = self._adopt(handle.value)
+        model = self._adopt(self.og.Model, handle.value, self._same_model)
         if model is None:  # cannot happen once find() checked the layout; never leak the model
             self.lib.OgaDestroyModel(handle)
             raise RuntimeError("could not hand the loaded model to onnxruntime-genai's Python module")
         return model
 
-    def free_model(self, model: Any) -> bool:
-        """Free a model nothing else refers to, with the GIL released; False (nothing done) when
-        others still hold it."""
+    def load_tokenizer(self, model: Any) -> Any:
+        """og.Tokenizer(model), built without the GIL (a 200,000-token vocabulary takes ~1 s)."""
+        handle = ctypes.c_void_p()
+        self._check(self.lib.OgaCreateTokenizer(_words(model)[_VALUE], ctypes.byref(handle)))
+        tokenizer = self._adopt(self.og.Tokenizer, handle.value, self._same_tokenizer)
+        if tokenizer is None:
+            self.lib.OgaDestroyTokenizer(handle)
+            return self.og.Tokenizer(model)  # another layout for this type: the ordinary way
+        return tokenizer
+
+    def free(self, obj: Any) -> bool:
+        """Free a model or tokenizer nothing else refers to, with the GIL released; False
+        (nothing done) when others still hold it."""
+        destroy = {self.og.Model: self.lib.OgaDestroyModel, self.og.Tokenizer: self.lib.OgaDestroyTokenizer}
         # Three references are expected: the caller's variable, this parameter, getrefcount's own.
-        if type(model) is not self.og.Model or sys.getrefcount(model) > 3:
+        if type(obj) not in destroy or sys.getrefcount(obj) > 3:
             return False
-        words, flags = _words(model), _flags(model)
+        words, flags = _words(obj), _flags(obj)
         handle = words[_VALUE]
         if not handle or words[_HOLDER] != handle or not flags.value & _HOLDER_CONSTRUCTED:
             return False
         words[_VALUE] = words[_HOLDER] = None
         flags.value &= ~_HOLDER_CONSTRUCTED  # the empty object now frees nothing
-        self.lib.OgaDestroyModel(handle)
+        destroy[type(obj)](handle)
         return True
 
     # --- pybind11 objects ---
 
-    def _empty_model(self) -> Any:
-        """An og.Model with no model in it, if its layout is the one this module knows."""
-        shell = self.og.Model.__new__(self.og.Model)
+    def _empty(self, kind: type) -> Any:
+        """A `kind` (og.Model, og.Tokenizer) with nothing in it, if its layout is the one this
+        module knows."""
+        shell = kind.__new__(kind)
         words = _words(shell)
-        if type(shell).__basicsize__ != _BASIC_SIZE or any(words[i] for i in (_VALUE, _HOLDER, _SPARE, _WEAKREFS)):
-            log.info("unknown pybind11 layout; model loads hold the GIL")
+        if kind.__basicsize__ != _BASIC_SIZE or any(words[i] for i in (_VALUE, _HOLDER, _SPARE, _WEAKREFS)):
+            log.info("unknown pybind11 layout for %s; loads hold the GIL", kind.__name__)
             return None
         if _flags(shell).value != _OWNED | _SIMPLE_LAYOUT:
-            log.info("unknown pybind11 flags; model loads hold the GIL")
+            log.info("unknown pybind11 flags for %s; loads hold the GIL", kind.__name__)
             return None
         return shell
 
-    def _adopt(self, handle: int) -> Any:
-        shell = self._empty_model()
+    def _adopt(self, kind: type, handle: int, same: Callable[[Any, int], bool]) -> Any:
+        """A `kind` object that owns `handle`, if pybind11 then reads it as the C API does."""
+        shell = self._empty(kind)
         if shell is None:
             return None
         words = _words(shell)
         words[_VALUE] = words[_HOLDER] = handle
-        _flags(shell).value |= _HOLDER_CONSTRUCTED  # its destructor now frees the model
-        if shell.device_type != self._device_type(handle):
+        _flags(shell).value |= _HOLDER_CONSTRUCTED  # its destructor now frees the handle
+        if not same(shell, handle):
             words[_VALUE] = words[_HOLDER] = None
             _flags(shell).value &= ~_HOLDER_CONSTRUCTED
             return None
         return shell
+
+    def _same_model(self, model: Any, handle: int) -> bool:
+        return model.device_type == self._device_type(handle)
+
+    def _same_tokenizer(self, tokenizer: Any, handle: int) -> bool:
+        ids, count = ctypes.POINTER(ctypes.c_int32)(), ctypes.c_size_t()
+        self._check(self.lib.OgaTokenizerGetEosTokenIds(handle, ctypes.byref(ids), ctypes.byref(count)))
+        return [int(i) for i in tokenizer.eos_token_ids] == [ids[i] for i in range(count.value)]
 
     def _device_type(self, handle: int) -> str:
         text = ctypes.c_void_p()

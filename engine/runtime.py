@@ -41,8 +41,12 @@ class LoadedModel:
         GIL); else its last reference frees it, holding the GIL."""
         engine, tokenizer, model = self.engine, self.tokenizer, self.model
         self.engine = self.tokenizer = self.model = None
-        del engine, tokenizer
-        return native is not None and native.free_model(model)
+        del engine
+        if native is None:
+            return False
+        native.free(tokenizer)
+        del tokenizer
+        return native.free(model)
 
     @property
     def max_length(self) -> int:
@@ -76,9 +80,10 @@ def load_model(folder: ModelFolder, candidate: Candidate, *, threads: int | None
     try:
         if native is not None:
             model = native.load_model(folder.path, candidate, threads)
+            tokenizer = native.load_tokenizer(model)
         else:
             model = _create_model(og, folder, candidate, threads)
-        tokenizer = og.Tokenizer(model)
+            tokenizer = og.Tokenizer(model)
         loaded = LoadedModel(folder, candidate, model, tokenizer, og.Engine(model))
         smoke_test(og, loaded)
         return loaded

@@ -1,6 +1,7 @@
-"""Loading through onnxruntime-genai's C API (engine/og_native.py): the same model, the same typed
-errors, and the model freed through it only when nothing else holds it. (That the window keeps
-running meanwhile is measured in bench/load_responsiveness.py: a load is too short to time here.)"""
+"""Loading through onnxruntime-genai's C API (engine/og_native.py): the same model and tokenizer,
+the same typed errors, and the model freed through it only when nothing else holds it. (That the
+window keeps running meanwhile is measured in bench/load_responsiveness.py: a demo load is too
+short to time here.)"""
 
 from __future__ import annotations
 
@@ -32,8 +33,9 @@ def test_a_model_loaded_through_the_c_api_answers_like_one_loaded_by_og_model(na
     from engine.service import InferenceService, ModelChoice
 
     used = []
-    real = NativeOg.load_model
-    monkeypatch.setattr(NativeOg, "load_model", lambda self, *a: used.append(a) or real(self, *a))
+    for name in ("load_model", "load_tokenizer"):
+        real = getattr(NativeOg, name)
+        monkeypatch.setattr(NativeOg, name, lambda self, *a, real=real, name=name: used.append(name) or real(self, *a))
     service = InferenceService()
     try:
         async def turn():
@@ -46,7 +48,7 @@ def test_a_model_loaded_through_the_c_api_answers_like_one_loaded_by_og_model(na
         answer = asyncio.run(turn())
     finally:
         service.close()
-    assert used and answer == "The answer is 5."
+    assert used == ["load_model", "load_tokenizer"] and answer == "The answer is 5."
 
 
 def test_broken_folders_give_the_same_typed_errors(native, demo_copy):
@@ -69,9 +71,9 @@ def test_a_model_is_freed_only_when_nothing_else_holds_it(native, demo_copy):
     loaded = load_model(validate_model_folder(demo_copy), CPU, native=native)
     smoke_test(og, loaded)
     kept = loaded.model
-    assert native.free_model(kept) is False  # held elsewhere too: left to Python
+    assert native.free(kept) is False  # held elsewhere too: left to Python
     del kept
-    assert loaded.close(native) is True and loaded.model is None
+    assert loaded.close(native) is True and loaded.model is None and loaded.tokenizer is None
 
 
 def test_it_can_be_switched_off(monkeypatch):
