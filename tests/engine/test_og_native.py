@@ -79,3 +79,13 @@ def test_a_model_is_freed_only_when_nothing_else_holds_it(native, demo_copy):
 def test_it_can_be_switched_off(monkeypatch):
     monkeypatch.setenv("PONDER_NATIVE_LOAD", "0")
     assert NativeOg.find(import_og()) is None
+
+
+def test_a_folder_tokenizer_from_the_c_api_encodes_as_og_tokenizer_does(native, demo_copy):
+    from engine.og_native import folder_tokenizer
+
+    text = "What is 37 plus 45? <think>7 plus 5 is 12</think>"
+    ours, theirs = folder_tokenizer(demo_copy), import_og().Tokenizer(str(demo_copy))
+    assert list(ours.encode(text)) == list(theirs.encode(text))
+    assert ours.decode(ours.encode(text)) == theirs.decode(theirs.encode(text))
+    assert native.free(ours) is True
