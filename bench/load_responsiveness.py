@@ -6,7 +6,8 @@ tick fires, while the real host (engine.host.ModelHost on an InferenceService) g
 * load    — the first model (--model), cold in this process;
 * switch  — to the second model (--switch-to), which unloads the first;
 * back    — to the first model again;
-* unload  — host.close(): the model freed and the inference thread stopped.
+* unload  — host.close(): the model freed and the inference thread stopped (off the loop, and
+            once more on the loop as the window's shutdown runs it, after the window closed).
 
 Two paths, each in a fresh InferenceService:
 
@@ -34,6 +35,8 @@ from bench.common import machine, write_json
 from bench.lateness import TICK_S, ControlTicker, Phase
 
 GOAL_MS = 100.0
+#: host.close() on the loop, as PonderApp.shutdown() runs it once the window has closed.
+QUIT = "unload at quit (on the loop)"
 PATHS = {"c-api": "1", "og.Model": "0"}
 
 
@@ -111,7 +114,7 @@ async def measure(args: argparse.Namespace) -> dict:
     for name in args.paths.split(","):
         results[name] = await one_path(name, args.model, args.switch_to, ticker)
     if "c-api" in results:
-        results["c-api"]["unload (on the loop)"] = await unload_on_loop(args.model)
+        results["c-api"][QUIT] = await unload_on_loop(args.model)
     await asyncio.sleep(0.1)
     ticker.stop()
     control_samples = await control.stop()
@@ -125,9 +128,12 @@ async def measure(args: argparse.Namespace) -> dict:
             ours, floor = Phase.of(ticker.samples, begin, end), Phase.of(control_samples, begin, end)
             figures["paths"][name][phase] = {"loop": ours, "control": floor}
             print(f"{name:9s} {phase:21s} {ours.line()}   control max {floor.max_ms:7.2f} ms")
-    worst = max((p["loop"].max_ms for p in figures["paths"].get("c-api", {}).values()), default=float("nan"))
+    # The goal is for a window on screen: the quit path runs after the window has closed.
+    shown = {k: v for k, v in figures["paths"].get("c-api", {}).items() if k != QUIT}
+    worst = max((p["loop"].max_ms for p in shown.values()), default=float("nan"))
     figures["c_api_worst_ms"] = worst
-    print(f"c-api worst lateness {worst:.1f} ms (goal <= {GOAL_MS:.0f} ms): {'met' if worst <= GOAL_MS else 'NOT met'}")
+    print(f"c-api worst lateness with the window up {worst:.1f} ms (goal <= {GOAL_MS:.0f} ms): "
+          f"{'met' if worst <= GOAL_MS else 'NOT met'}")
     return figures
 
 
