@@ -57,7 +57,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     with RunRecord(paths.data / RUN_FOLDER) as run:
         if run.unclean:
             _after_unclean_shutdown(paths)
-        return _dispatch(args, paths)
+        code = _dispatch(args, paths)
+    if args.command is None and not (args.self_test or args.run_session):
+        from app.main import leave_if_a_load_runs
+
+        leave_if_a_load_runs(code)  # quit during a model load: exit now, not when it ends
+    return code
 
 
 def _dispatch(args: argparse.Namespace, paths: Paths) -> int:

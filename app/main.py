@@ -28,9 +28,10 @@ from app.summary.integration import install_summary
 from app.theme import Theme, apply_theme, pick_theme, system_is_dark
 from engine.assistant import Assistant
 from engine.errors import PonderError
+from engine.host import Checking, HostState, LoadFailed, Loading, ModelHost, Ready, Switching
 from engine.models import DEMO, default_model
 from engine.paths import Paths, demo_model_dir, resources_dir
-from engine.service import InferenceService, LoadResult, ModelChoice
+from engine.service import INFERENCE_THREAD, InferenceService, LoadResult
 from engine.settings import Settings, SettingsStore
 
 if TYPE_CHECKING:
@@ -53,12 +54,15 @@ class PonderApp:
     math: MathImages
     window: MainWindow
     theme: Theme
+    #: The one owner of the model: every load goes through it (engine/host).
+    host: ModelHost | None = None
     model_override: str | None = None
     provider_override: str | None = None
     load_task: asyncio.Task[None] | None = None
     #: Click to Do in this process (app/quick/in_window.py): tray, hotkey, single instance.
     quick: WindowQuickActions | None = None
     _closed: asyncio.Future[None] | None = field(default=None, repr=False)
+    _switch_notice: bool = field(default=False, repr=False)
 
     # --- model ---
 
@@ -66,40 +70,45 @@ class PonderApp:
         return self.model_override or self.settings.get("model") or default_model(self.paths)
 
     def start_loading(self) -> asyncio.Task[None]:
-        """Load the model in the background; the window stays usable meanwhile."""
+        """Load the model in the background; the window stays usable meanwhile. A newer request
+        replaces an older one (the host's generation counter), and while an answer or a summary
+        runs the change waits for it to end."""
         self.load_task = asyncio.ensure_future(self.load_model())
         return self.load_task
 
     async def load_model(self) -> None:
-        spec = self.model_spec()
-        provider = self.provider_override or self.settings.get("provider")
-        self.controller.model_loading()
-        self.window.status.model_loading("the demo model" if spec == DEMO else spec,
-                                         checking=self._full_check_pending(spec))
-        self.window.model_banner.hide()
+        """Ask the host for the model Settings names; the window follows the host's states."""
+        if self._closed is not None and self._closed.done():
+            return  # quitting: the engine is closing
         try:
-            from engine.catalog.setup import setup_for_spec  # the catalog's chat format (ChatML etc.)
+            await self.host.load(self.model_spec(), self.provider_override or self.settings.get("provider"))
+        except PonderError:
+            pass  # LoadFailed was published and shown
 
-            # Off the GUI thread: it hashes an installed model's changed files (all of them after
-            # an unclean shutdown), gigabytes for a real model.
-            fmt = (await asyncio.to_thread(setup_for_spec, spec, self.paths)).chat_format
-            if self._closed is not None and self._closed.done():
-                return  # quit while the files were checked: the engine is closing
-            result = await self.assistant.load(ModelChoice(spec=spec, provider=provider, chat_format=fmt))
-        except PonderError as exc:
-            self._load_failed(exc)
-            return
-        except Exception as exc:  # noqa: BLE001 - the window must survive a broken model
-            log.exception("loading %s failed", spec)
-            self._load_failed(exc)
-            return
-        self._loaded(result)
+    def _on_host_state(self, state: HostState) -> None:
+        """The host's states as the window shows them."""
+        if isinstance(state, Switching):
+            name = _display_name(state.wanted.spec)
+            what = "the summary" if "summary" in state.waiting_for else "the current answer"
+            self.window.notice_banner.show_message(f"{name} will be loaded when {what} has finished.",
+                                                   kind="info")
+            self._switch_notice = True
+        elif isinstance(state, Checking):
+            self._hide_switch_notice()
+            self.controller.model_loading()
+            self.window.status.model_loading(_display_name(state.wanted.spec), checking=state.full)
+            self.window.model_banner.hide()
+        elif isinstance(state, Loading):
+            self.window.status.model_loading(_display_name(state.wanted.spec))
+        elif isinstance(state, Ready):
+            self._loaded(state.result)
+        elif isinstance(state, LoadFailed):
+            self._load_failed(state.error)
 
-    def _full_check_pending(self, spec: str) -> bool:
-        from engine.download.integrity import full_check_pending
-
-        folder = self.paths.models / spec
-        return "/" not in spec and "\\" not in spec and spec != DEMO and full_check_pending(folder)
+    def _hide_switch_notice(self) -> None:
+        if self._switch_notice:
+            self.window.notice_banner.hide()
+            self._switch_notice = False
 
     def _loaded(self, result: LoadResult) -> None:
         demo = result.folder.path == demo_model_dir().resolve()
@@ -142,8 +151,9 @@ class PonderApp:
         if restyle:
             self.refresh_theme()  # re-renders every answer: only when the look changed
         self.window.chat.composer.set_budgets(self.settings.thinking_budgets())
-        if reload and not self.controller.busy:
+        if reload:
             # A model chosen in Settings wins over --model / --provider from the command line.
+            # During an answer or a summary the host loads it once they end (and says so).
             self.model_override = self.provider_override = None
             self.start_loading()
 
@@ -204,7 +214,30 @@ class PonderApp:
             self.quick.close()
         self.controller.stop()
         self.math.close()
-        self.service.close()
+        self.host.close()  # cancels every running turn and summary step, then frees the model
+
+
+def leave_if_a_load_runs(code: int) -> None:
+    """After the window's clean exit: if a model load is still under way (onnxruntime-genai
+    cannot stop one, and the interpreter would wait for it, tens of seconds for a large model),
+    end the process now. Everything of Ponder's is saved by then and the run record removed."""
+    import os
+    import threading
+
+    if not any(t.name.startswith(INFERENCE_THREAD) and t.is_alive() for t in threading.enumerate()):
+        return
+    log.info("a model load was still running at quit; not waiting for it")
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
+def _display_name(spec: str) -> str:
+    return "the demo model" if spec == DEMO else spec
 
 
 def _point_size(qapp: QApplication, settings: Settings) -> float:
@@ -213,22 +246,26 @@ def _point_size(qapp: QApplication, settings: Settings) -> float:
 
 
 def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
-              provider: str | None = None, service: InferenceService | None = None) -> PonderApp:
-    """The whole object graph of the window (not shown yet, nothing loaded yet)."""
+              provider: str | None = None, service: InferenceService | None = None,
+              host: ModelHost | None = None) -> PonderApp:
+    """The whole object graph of the window (not shown yet, nothing loaded yet). A given host
+    (the quick-action process's) is shared: the window then uses its model."""
     store = SettingsStore(paths.settings_file)
     loaded = store.load()
     settings = loaded.settings
     theme = pick_theme(settings.get("theme"), system_is_dark(qapp))
     apply_theme(qapp, theme, settings.get("font_size"))
-    service = service or InferenceService(paths=paths)
-    assistant = Assistant(service)
+    if host is None:
+        host = ModelHost(service or InferenceService(paths=paths), paths=paths)
+    service, assistant = host.backend, host.assistant
     controller = ChatController(assistant, settings)
     math = MathImages(color=theme.markdown.text, point_size=_point_size(qapp, settings),
                       scale=qapp.devicePixelRatio() if hasattr(qapp, "devicePixelRatio") else 1.0)
     chat = ChatView(controller, settings, MarkdownRenderer(theme.markdown, math.lookup), math)
     window = MainWindow(chat)
     app = PonderApp(qapp, paths, store, settings, service, assistant, controller, math, window, theme,
-                    model_override=model, provider_override=provider)
+                    host=host, model_override=model, provider_override=provider)
+    host.subscribe(app._on_host_state)
     window.settings_action.triggered.connect(app.open_settings)
     window.model_banner.action_triggered.connect(lambda: _banner_action(app))
     _add_view_menu(app)

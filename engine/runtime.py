@@ -9,11 +9,14 @@ from __future__ import annotations
 import importlib
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import EngineFailureError, InvalidModelFolderError, ProviderUnavailableError
 from engine.model_folder import CONFIG_NAME, ModelFolder
 from engine.providers import CANDIDATES, Candidate
+
+if TYPE_CHECKING:
+    from engine.og_native import NativeOg
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,18 @@ class LoadedModel:
     model: Any
     tokenizer: Any
     engine: Any
+
+    def close(self, native: NativeOg | None = None) -> bool:
+        """Drop the og objects. True when the model was freed through the C API (without the
+        GIL); else its last reference frees it, holding the GIL."""
+        engine, tokenizer, model = self.engine, self.tokenizer, self.model
+        self.engine = self.tokenizer = self.model = None
+        del engine
+        if native is None:
+            return False
+        native.free(tokenizer)
+        del tokenizer
+        return native.free(model)
 
     @property
     def max_length(self) -> int:
@@ -57,29 +72,40 @@ def register_plugins(og: Any, registered: set[str]) -> None:
         registered.add(name)
 
 
-def load_model(folder: ModelFolder, candidate: Candidate, *, threads: int | None = None) -> LoadedModel:
-    """Load on one provider and generate one token to prove it works."""
+def load_model(folder: ModelFolder, candidate: Candidate, *, threads: int | None = None,
+               native: NativeOg | None = None) -> LoadedModel:
+    """Load on one provider and generate one token to prove it works. With `native` the model is
+    built through the C API, which lets other Python threads (the window) run meanwhile."""
     og = import_og()
     try:
-        config = og.Config(str(folder.path))
-        config.clear_providers()
-        if candidate.og_name != "cpu":
-            config.append_provider(candidate.og_name)
-            for key, value in candidate.options:
-                config.set_provider_option(candidate.og_name, key, value)
-            if candidate.device_type:
-                config.set_decoder_provider_options_hardware_device_type(candidate.og_name, candidate.device_type)
-        if threads:
-            config.overlay(
-                '{"model": {"decoder": {"session_options": {"intra_op_num_threads": %d}}}}' % threads
-            )
-        model = og.Model(config)
-        tokenizer = og.Tokenizer(model)
+        if native is not None:
+            model = native.load_model(folder.path, candidate, threads)
+            tokenizer = native.load_tokenizer(model)
+        else:
+            model = _create_model(og, folder, candidate, threads)
+            tokenizer = og.Tokenizer(model)
         loaded = LoadedModel(folder, candidate, model, tokenizer, og.Engine(model))
         smoke_test(og, loaded)
         return loaded
     except RuntimeError as exc:
         raise map_load_error(folder, candidate, exc) from exc
+
+
+def _create_model(og: Any, folder: ModelFolder, candidate: Candidate, threads: int | None) -> Any:
+    """og.Model() for the candidate (holds the GIL for the whole load)."""
+    config = og.Config(str(folder.path))
+    config.clear_providers()
+    if candidate.og_name != "cpu":
+        config.append_provider(candidate.og_name)
+        for key, value in candidate.options:
+            config.set_provider_option(candidate.og_name, key, value)
+        if candidate.device_type:
+            config.set_decoder_provider_options_hardware_device_type(candidate.og_name, candidate.device_type)
+    if threads:
+        config.overlay(
+            '{"model": {"decoder": {"session_options": {"intra_op_num_threads": %d}}}}' % threads
+        )
+    return og.Model(config)
 
 
 def smoke_test(og: Any, loaded: LoadedModel) -> None:

@@ -66,6 +66,7 @@ class SelfTestContext:
     scratch: Path
     assistant: object | None = None  # engine.assistant.Assistant once the model check ran
     loaded: object | None = None  # its engine.service.LoadResult
+    host: object | None = None  # the engine.host.ModelHost that loaded it
 
 
 def run_self_test(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> int:
@@ -97,8 +98,8 @@ async def _run_checks(ctx: SelfTestContext, out: TextIO) -> list[CheckResult]:
                   file=out, flush=True)
             results.append(result)
     finally:
-        if ctx.assistant is not None:
-            ctx.assistant.service.close()
+        if ctx.host is not None:
+            ctx.host.close()
     return results
 
 
@@ -158,12 +159,12 @@ async def _check_privacy(ctx: SelfTestContext) -> str:
 
 
 async def _check_model(ctx: SelfTestContext) -> str:
-    from engine.assistant import Assistant
-    from engine.service import InferenceService, ModelChoice
+    from engine.commands.common import local_host
 
-    assistant = Assistant(InferenceService(paths=ctx.paths))
-    ctx.assistant = assistant
-    result = await assistant.load(ModelChoice(spec=ctx.model, provider=ctx.provider))
+    # As every entry point loads: files verified, the catalog's chat format applied.
+    host = local_host(ctx.paths)
+    ctx.host, ctx.assistant = host, host.assistant
+    result = (await host.load(ctx.model, ctx.provider)).result
     ctx.loaded = result
     return f"{ctx.model} on {result.provider.key}"
 

@@ -7,6 +7,7 @@ collection; nothing outside the jobs below touches og objects.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,11 +23,14 @@ from engine.providers import Candidate, InstallInfo, Rejection, choose_provider,
 from engine.request import ChatRequest
 from engine.runtime import LoadedModel, import_og, load_model, register_plugins
 from engine.models import resolve_model
+from engine.og_native import NativeOg
 
 log = logging.getLogger(__name__)
 
 #: The session of callers that do not name one (the chat window, `ponder ask`).
 DEFAULT_SESSION = "default"
+#: The name of the inference thread (a quitting window looks for it: see app.main).
+INFERENCE_THREAD = "ponder-inference"
 
 Loader = Callable[[ModelFolder, Candidate], LoadedModel]
 
@@ -69,12 +73,16 @@ class InferenceService:
         self._install = install
         self._loader = loader
         self._frame_s = frame_s
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ponder-inference")
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=INFERENCE_THREAD)
         # Touched only on the inference thread:
         self._loaded: LoadedModel | None = None
         self._format = ChatFormat()
         self._cache = KvCache()
         self._registered: set[str] = set()
+        self._native: NativeOg | None = None  # the C API loader, found on the first load
+        self._native_checked = False
+        self._closing = False
+        self._loading = threading.Event()  # set while a load runs (onnxruntime-genai cannot stop one)
 
     def load(self, choice: ModelChoice) -> Future[LoadResult]:
         """Validate the folder, choose and prove a provider, keep the model loaded."""
@@ -94,18 +102,37 @@ class InferenceService:
         return self._executor.submit(self._cache.close)
 
     def close(self) -> None:
-        """Finish queued work, free the model and stop the thread."""
+        """Free the model and stop the thread. A running turn is waited for (the host cancels
+        turns first); a queued load is skipped. A load already under way cannot be stopped, so
+        it is not waited for: the thread frees what it loaded and ends by itself (`loading`)."""
+        self._closing = True
         self._executor.submit(self._unload)
-        self._executor.shutdown(wait=True)
+        self._executor.shutdown(wait=not self._loading.is_set())
+
+    @property
+    def loading(self) -> bool:
+        """A model load is under way on the inference thread."""
+        return self._loading.is_set()
 
     # --- inference thread ---
 
     def _load(self, choice: ModelChoice) -> LoadResult:
+        if self._closing:
+            raise EngineFailureError("the engine is shutting down")
         folder = resolve_model(choice.spec, self._paths)
         og = import_og()
         register_plugins(og, self._registered)
+        if not self._native_checked:
+            self._native, self._native_checked = NativeOg.find(og), True
         self._unload()
-        loader = self._loader or (lambda f, c: load_model(f, c, threads=choice.threads))
+        self._loading.set()
+        try:
+            return self._load_on(folder, choice)
+        finally:
+            self._loading.clear()
+
+    def _load_on(self, folder: ModelFolder, choice: ModelChoice) -> LoadResult:
+        loader = self._loader or (lambda f, c: load_model(f, c, threads=choice.threads, native=self._native))
         decision = choose_provider(
             lambda candidate: loader(folder, candidate),
             hardware=self._hardware or detect_hardware(),
@@ -113,6 +140,9 @@ class InferenceService:
             forced=choice.provider,
         )
         self._loaded, self._format = decision.loaded, choice.chat_format
+        if self._closing:  # closed while loading: nobody will use it
+            self._unload()
+            raise EngineFailureError("the engine is shutting down")
         for rejection in decision.rejected:
             if rejection.probed:
                 log.info("provider %s rejected: %s", rejection.candidate.key, rejection.reason)
@@ -137,4 +167,6 @@ class InferenceService:
 
     def _unload(self) -> None:
         self._cache.close()
-        self._loaded = None
+        loaded, self._loaded = self._loaded, None
+        if loaded is not None:
+            loaded.close(self._native)  # frees the weights without holding the GIL

@@ -14,6 +14,9 @@ import pytest  # noqa: E402
 
 from engine.paths import Paths, resolve_paths  # noqa: E402
 
+#: Fixtures shared by the engine's and the window's tests of the model host's entry points.
+pytest_plugins = ("tests.engine.host.models",)
+
 
 @pytest.fixture
 def ponder_home(tmp_path, monkeypatch) -> Paths:

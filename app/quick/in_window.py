@@ -163,19 +163,13 @@ class WindowQuickActions(QObject):
 
     async def model_ready(self) -> Path:
         """The folder of the window's model, once loaded (starting the load if nobody did)."""
-        import asyncio
-
         if self.app.load_task is None:
             self.app.start_loading()
-        while True:
-            task = self.app.load_task
-            await asyncio.shield(task)
-            if self.app.load_task is task:  # not replaced by a reload meanwhile
-                break
-        model = self.app.controller.model
-        if model is None:
-            raise PonderError("The model could not be loaded. The main window says why.")
-        return model.folder.path
+        try:
+            ready = await self.app.host.wait_ready()  # the newest model asked for, once loaded
+        except PonderError:
+            raise PonderError("The model could not be loaded. The main window says why.") from None
+        return ready.result.folder.path
 
     def _sampling(self) -> Sampling:
         settings = self.app.settings

@@ -22,12 +22,12 @@ from app.quick.hotkey import DEFAULT_HOTKEY, NATIVE, HotkeyError, hotkey_support
 from app.quick.instance import OPEN_CHAT, InstanceServer
 from app.quick.tray import Tray
 from app.theme import pick_theme, system_is_dark
-from engine.assistant import Assistant
+from engine.host import Idle, LoadFailed, ModelHost
 from engine.models import default_model
 from engine.paths import Paths, resources_dir
 from engine.quick_actions.handoff import hand_over
 from engine.quick_actions.request import QuickRequest
-from engine.service import InferenceService, LoadResult, ModelChoice
+from engine.service import InferenceService, LoadResult
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +38,11 @@ class QuickApp:
     def __init__(self, qapp: QApplication, paths: Paths, *, model: str | None, provider: str | None,
                  hotkey: str = DEFAULT_HOTKEY, use_tray: bool = True) -> None:
         self.qapp, self.paths = qapp, paths
-        self.service = InferenceService(paths=paths)
-        self.assistant = Assistant(service=self.service)
+        # The model goes through the host as everywhere: files verified, catalog setup applied.
+        self.host = ModelHost(InferenceService(paths=paths), paths=paths)
+        self.service, self.assistant = self.host.backend, self.host.assistant
         self.model_spec = model or default_model(paths)
         self.provider = provider or "auto"
-        self._load: asyncio.Task[LoadResult] | None = None
         self.result: LoadResult | None = None
         self.chat = None
         theme = pick_theme("auto", system_is_dark(qapp))
@@ -78,12 +78,13 @@ class QuickApp:
             self.controller.handle(request)
 
     async def model_ready(self) -> Path:
-        """Load the model once; later callers wait for the same load."""
-        if self._load is None:
-            self._load = asyncio.ensure_future(
-                self.assistant.load(ModelChoice(spec=self.model_spec, provider=self.provider)))
-        self.result = await asyncio.shield(self._load)
-        return self.result.folder.path
+        """The loaded model's folder. The first caller starts the load, later ones wait for the
+        same one; after a failed load the next request tries again (the user may have fixed it)."""
+        if isinstance(self.host.state, (Idle, LoadFailed)):
+            self.host.switch(self.model_spec, self.provider)
+        ready = await self.host.wait_ready()
+        self.result = ready.result
+        return ready.result.folder.path
 
     def open_chat(self, question: str, answer: str) -> None:
         """The chat window, sharing this process's model; with the quick exchange in it if given."""
@@ -91,12 +92,13 @@ class QuickApp:
         from app.main import build_app
 
         if self.chat is None:
-            self.chat = build_app(self.qapp, self.paths, model=self.model_spec, service=self.service)
-            if self.result is not None:
-                self.chat.controller.model_loaded(self.result)
-                self.chat.window.status.model_loaded(self.result)
-            else:
+            self.chat = build_app(self.qapp, self.paths, model=self.model_spec, host=self.host)
+            if self.host.ready is not None:
+                self.chat.controller.model_loaded(self.host.ready.result)
+                self.chat.window.status.model_loaded(self.host.ready.result)
+            elif isinstance(self.host.state, (Idle, LoadFailed)):
                 self.chat.start_loading()
+            # else a load is under way: the window follows the host's states
         if question and answer:
             exchange = Exchange(question=question, reply=Reply(answer=answer, phase=Phase.DONE))
             self.chat.controller.conversation.exchanges.append(exchange)
@@ -142,9 +144,9 @@ class QuickApp:
         if self.tray is not None:
             self.tray.hide()
         if self.chat is not None:
-            self.chat.shutdown()
+            self.chat.shutdown()  # closes the shared host too
         else:
-            self.service.close()
+            self.host.close()
 
 
 def run_quick(args: argparse.Namespace, paths: Paths, request: QuickRequest) -> int:

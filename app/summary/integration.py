@@ -63,11 +63,15 @@ class SummaryActions(QObject):
 
         app = self.app
         if app.controller.model is None and app.load_task is not None and not app.load_task.done():
-            await asyncio.shield(app.load_task)
+            try:
+                await app.host.wait_ready()
+            except PonderError:
+                pass  # said below
         result = app.controller.model
         if result is None:
             raise PonderError("No model is loaded, so nothing can be summarised. Pick a model in Settings (Ctrl+,).")
-        return await asyncio.to_thread(make_summarizer, app.assistant, result.folder, app.paths)
+        summarizer = await asyncio.to_thread(make_summarizer, app.assistant, result.folder, app.paths)
+        return _HeldSummarizer(summarizer, app.host)
 
     def continue_in_chat(self, title: str, markdown: str) -> None:
         from app.chat.attachments import Attachment
@@ -94,6 +98,21 @@ class SummaryActions(QObject):
                 self.open(files)
                 return True
         return False
+
+
+class _HeldSummarizer:
+    """A summary holds the model for its whole run: a model change waits until it ends (never
+    mid-summary), and quitting stops its running step."""
+
+    def __init__(self, summarizer: Any, host: Any) -> None:
+        self.summarizer, self.host = summarizer, host
+
+    async def run(self, documents: Any, options: Any, *, control: Any = None, **options_kw: Any) -> Any:
+        from engine.summarize.steps import SummaryControl
+
+        control = control or SummaryControl()
+        with self.host.hold("summary", cancel=control.cancel):
+            return await self.summarizer.run(documents, options, control=control, **options_kw)
 
 
 def _local_files(event: Any) -> list[str]:

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import importlib
 import sys
+from dataclasses import replace
 
 from engine.capture.sources import capture_text
 from engine.commands import ask as ask_command
@@ -25,7 +26,6 @@ from engine.quick_actions.prompt import MAX_TEXT_CHARS, build_prompt
 from engine.quick_actions.request import SOURCES, QuickRequest
 from engine.quick_actions.special_tokens import markers_for
 from engine.request import Sampling
-from engine.service import ModelChoice
 
 #: The window side of `ponder act` lives in app/ (Qt); the engine names it and loads it only when
 #: a window is needed, so this module and the headless path never import Qt.
@@ -71,15 +71,23 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
     if prompt.truncated:
         print(f"ponder: the text was cut to its first {MAX_TEXT_CHARS:,} characters", file=sys.stderr)
     if args.print_prompt:
+        from engine.catalog.setup import setup_for_spec
         from engine.quick_actions.tokenizer import rendered_prompt
 
-        try:
-            sys.stdout.write(rendered_prompt(folder, prompt.request) + "\n")
+        try:  # rendered as the engine will: with the catalog's chat format and system prompt
+            fmt = setup_for_spec(spec, paths).chat_format
+            sys.stdout.write(rendered_prompt(folder, prompt.request, fmt) + "\n")
+        except PonderError as exc:
+            return fail(exc)
         except RuntimeError as exc:
             return fail(BadRequestError(f"Cannot render the prompt for {folder.path}: {exc}"))
         return 0
-    choice = ModelChoice(spec=str(folder.path) if spec != "demo" else spec, provider=args.provider)
-    return asyncio.run(ask_command._ask(choice, prompt.request, paths, args))
+
+    def build(ready):  # the catalog's sampling for this model, once the host has set it up
+        return replace(prompt.request, sampling=ask_command.catalog_sampling(ready, args.greedy))
+
+    # The name as given: an installed model's files are verified by the host before it loads.
+    return asyncio.run(ask_command._ask(spec, args.provider, build, paths, args))
 
 
 def _open_window(args: argparse.Namespace, paths: Paths) -> int:

@@ -7,19 +7,18 @@ import asyncio
 import json
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TextIO
 
-from engine.assistant import Assistant
 from engine.budget import ThinkingBudget
-from engine.catalog.setup import setup_for_spec
-from engine.commands.common import add_model_options, fail, remote_choice
+from engine.commands.common import add_model_options, command_host, fail
 from engine.errors import BadRequestError, PonderError
 from engine.events import AnswerDelta, Failed, Finished, FinishReason, ThinkingDelta
+from engine.host import Ready
 from engine.models import default_model
 from engine.paths import Paths
-from engine.request import Sampling, ask
-from engine.service import InferenceService, ModelChoice
+from engine.request import ChatRequest, Sampling, ask
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -44,28 +43,39 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, paths: Paths) -> int:
     spec = args.model or default_model(paths)
     try:
-        remote = remote_choice(args, paths)  # --endpoint: a remote server (engine/remote/)
-        # The catalog's chat format and sampling, and the integrity check, are for local models.
-        setup = None if remote else setup_for_spec(spec, paths)
-        sampling = setup.sampling if setup else Sampling()
         budget = ThinkingBudget.parse(args.thinking_budget)
-        request = ask(
-            args.question.strip() or _empty(),
-            sampling=replace(sampling, greedy=True) if args.greedy else sampling,
-            budget=budget,
-            max_new_tokens=args.max_new_tokens,
-        )
+        question = args.question.strip() or _empty()
+        ask(question, budget=budget, max_new_tokens=args.max_new_tokens)  # bad options: before any load
     except PonderError as exc:
         return fail(exc)
-    choice = remote or ModelChoice(spec=spec, provider=args.provider, chat_format=setup.chat_format)
-    return asyncio.run(_ask(choice, request, paths, args))
+
+    def build(ready: Ready) -> ChatRequest:  # the catalog's sampling, known once the host set the model up
+        return ask(question, sampling=catalog_sampling(ready, args.greedy), budget=budget,
+                   max_new_tokens=args.max_new_tokens)
+
+    return asyncio.run(_ask(spec, args.provider, build, paths, args))
+
+
+def catalog_sampling(ready: Ready, greedy: bool) -> Sampling:
+    """The model's recommended sampling from the catalog, or greedy when asked for."""
+    return replace(ready.setup.sampling, greedy=True) if greedy else ready.setup.sampling
+
+
+def _where(ready: Ready) -> tuple[str, str]:
+    """The model's name and where it runs, as the history records them."""
+    endpoint = getattr(ready.result, "endpoint", None)  # a RemoteLoadResult
+    if endpoint is not None:
+        return endpoint.model, "remote"
+    return ready.result.folder.name, ready.result.provider.key
 
 
 def _empty() -> str:
     raise BadRequestError("The question is empty.")
 
 
-async def _ask(choice: ModelChoice, request, paths: Paths, args: argparse.Namespace) -> int:
+async def _ask(spec: str, provider: str, build: Callable[[Ready], ChatRequest], paths: Paths,
+               args: argparse.Namespace) -> int:
+    """Load through the host (verify, catalog setup), then stream one turn; the exit code."""
     # --save (history): opened before the model so a locked store is reported at once.
     saver = None
     if getattr(args, "save", False):  # `ponder act` reuses this loop without --save
@@ -74,23 +84,19 @@ async def _ask(choice: ModelChoice, request, paths: Paths, args: argparse.Namesp
         saver = AskSaver.open(args, paths)
         if isinstance(saver, int):
             return saver
-    if isinstance(choice, ModelChoice):
-        service = InferenceService(paths=paths)
-    else:
-        from engine.remote.service import RemoteService
-
-        service = RemoteService()
     try:
-        assistant = Assistant(service)
+        host = command_host(args, paths)  # --endpoint: a remote server (engine/remote/)
+    except PonderError as exc:
+        return fail(exc)
+    try:
         try:
-            loaded = await assistant.load(choice)
+            ready = await host.load(spec, provider)
+            request = build(ready)
         except PonderError as exc:
             return fail(exc)
         if saver is not None:
-            remote = getattr(loaded, "endpoint", None)
-            saver.begin(request.messages[-1].content, *((remote.model, "remote") if remote else
-                                                       (loaded.folder.name, loaded.provider.key)))
-        turn = assistant.chat(request)
+            saver.begin(request.messages[-1].content, *_where(ready))
+        turn = host.assistant.chat(request)
         try:
             asyncio.get_running_loop().add_signal_handler(signal.SIGINT, turn.cancel)
         except NotImplementedError:  # Windows: Ctrl-C raises KeyboardInterrupt instead
@@ -107,7 +113,7 @@ async def _ask(choice: ModelChoice, request, paths: Paths, args: argparse.Namesp
                     return 130 if event.reason is FinishReason.CANCELLED else 0
         return 0
     finally:
-        service.close()
+        host.close()
         if saver is not None:
             saver.close()
 

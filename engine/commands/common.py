@@ -13,6 +13,7 @@ from engine.paths import Paths
 from engine.providers import PROVIDER_KEYS
 
 if TYPE_CHECKING:
+    from engine.host import ModelHost
     from engine.remote.service import RemoteChoice
 
 
@@ -59,3 +60,23 @@ def fail(error: BaseException) -> int:
     """Print one line for the user and return the exit code."""
     print(f"ponder: {user_message(error)}", file=sys.stderr)
     return error.exit_code if isinstance(error, PonderError) else 1
+
+
+def local_host(paths: Paths, **service_options: object) -> ModelHost:
+    """The host a command loads its model through (file checks, catalog setup), running the
+    model on a local inference thread."""
+    from engine.host import ModelHost
+    from engine.service import InferenceService
+
+    return ModelHost(InferenceService(paths=paths, **service_options), paths=paths)  # type: ignore[arg-type]
+
+
+def command_host(args: argparse.Namespace, paths: Paths) -> ModelHost:
+    """The host a model-running command uses: on the server --endpoint names, else local.
+    Raises a PonderError for a bad --endpoint."""
+    remote = remote_choice(args, paths)
+    if remote is None:
+        return local_host(paths)
+    from engine.remote.backend import remote_host
+
+    return remote_host(remote, paths)

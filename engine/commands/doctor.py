@@ -8,13 +8,13 @@ import json
 import platform
 from typing import Any
 
-from engine.commands.common import add_model_options, fail
+from engine.commands.common import add_model_options, fail, local_host
 from engine.errors import PonderError
 from engine.hardware import HardwareFacts, detect_hardware
 from engine.models import DEMO, default_model, installed_models
 from engine.paths import Paths, demo_model_dir
 from engine.providers import CANDIDATES, InstallInfo, detect_install, skip_reason
-from engine.service import InferenceService, LoadResult, ModelChoice
+from engine.service import LoadResult
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -27,20 +27,25 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, paths: Paths) -> int:
     hardware, install = detect_hardware(), detect_install()
     spec = args.model or default_model(paths)
-    service = InferenceService(paths=paths, hardware=hardware, install=install)
-    try:
-        result: LoadResult | None = service.load(ModelChoice(spec=spec, provider=args.provider)).result()
-        error: PonderError | None = None
-    except PonderError as exc:
-        result, error = None, exc
-    finally:
-        service.close()
+    result, error = asyncio.run(_load(paths, spec, args.provider, hardware, install))
     report = build_report(hardware, install, paths, spec, result, error)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         print(format_report(report))
     return fail(error) if error else 0
+
+
+async def _load(paths: Paths, spec: str, provider: str, hardware: HardwareFacts,
+                install: InstallInfo) -> tuple[LoadResult | None, PonderError | None]:
+    """Load as every entry point does (files verified, catalog setup applied), then let go."""
+    host = local_host(paths, hardware=hardware, install=install)
+    try:
+        return (await host.load(spec, provider)).result, None
+    except PonderError as exc:
+        return None, exc
+    finally:
+        host.close()
 
 
 def build_report(hardware: HardwareFacts, install: InstallInfo, paths: Paths, spec: str,

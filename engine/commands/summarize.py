@@ -65,9 +65,8 @@ def _fail(error: BaseException, as_json: bool) -> int:
 
 
 async def _summarize(args: argparse.Namespace, paths: Paths, options, out: Path | None) -> int:
-    from engine.assistant import Assistant
+    from engine.commands.common import local_host
     from engine.models import default_model
-    from engine.service import InferenceService, ModelChoice
     from engine.summarize.job import make_summarizer, read_documents
     from engine.summarize.steps import SummaryControl
 
@@ -86,19 +85,19 @@ async def _summarize(args: argparse.Namespace, paths: Paths, options, out: Path 
     documents = tuple(piped) + outcome.documents
     for skipped in outcome.skipped:
         printer.note(f"skipped {skipped.user_message()}")
-    service = InferenceService(paths=paths)
+    host = local_host(paths)
     try:
-        assistant = Assistant(service)
         try:
-            loaded = await assistant.load(ModelChoice(spec=args.model or default_model(paths), provider=args.provider))
-            summarizer = make_summarizer(assistant, loaded.folder, paths)
-            summary = await summarizer.run(documents, options, emit=printer.show, control=control,
-                                           fresh=args.restart)
+            ready = await host.load(args.model or default_model(paths), args.provider)
+            summarizer = make_summarizer(host.assistant, ready.result.folder, paths)
+            with host.hold("summary", cancel=control.cancel):  # a whole job, never split by a switch
+                summary = await summarizer.run(documents, options, emit=printer.show, control=control,
+                                               fresh=args.restart)
         except PonderError as exc:
             printer.end()
             return _fail(exc, args.json)
     finally:
-        service.close()
+        host.close()
     printer.end()
     for note in summary.notes:
         printer.note(note)

@@ -7,12 +7,13 @@ from typing import Any
 from engine.model_folder import ModelFolder
 from engine.prompt import ChatFormat, render_prompt
 from engine.request import ChatRequest
-from engine.runtime import import_og
 
 
 def load_tokenizer(folder: ModelFolder) -> Any:
     """An onnxruntime-genai Tokenizer read from the folder's tokenizer files only."""
-    return import_og().Tokenizer(str(folder.path))
+    from engine.og_native import folder_tokenizer
+
+    return folder_tokenizer(folder.path)  # built without holding the GIL where possible
 
 
 def rendered_prompt(folder: ModelFolder, request: ChatRequest, fmt: ChatFormat | None = None) -> str:

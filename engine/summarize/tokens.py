@@ -19,9 +19,9 @@ class ModelTokenCounter:
     so chunking can run on any thread while the inference thread generates."""
 
     def __init__(self, folder: Path) -> None:
-        from engine.runtime import import_og
+        from engine.og_native import folder_tokenizer
 
-        self._tokenizer = import_og().Tokenizer(str(folder))
+        self._tokenizer = folder_tokenizer(folder)  # built without freezing the window
 
     def count(self, text: str) -> int:
         return len(self._tokenizer.encode(text)) if text else 0
