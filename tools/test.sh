@@ -14,6 +14,12 @@ install_debian_packages "${QT_PACKAGES[@]}" xvfb xdotool dbus dbus-x11 gnome-key
 # an unpinned torch would pull a CUDA build of several GB.
 install_ponder "[test,tools]" "torch==2.13.0"
 export PONDER_TEST_TOOLS=1
+# The remote-engine tests run against llama.cpp's own server: llama-cpp-python[server] compiles it
+# (about 6 minutes on 2 cores the first time; pip keeps the wheel), and the demo model is converted
+# to GGUF with llama.cpp's converter. PONDER_TEST_PEER=1 makes a missing peer a failure.
+install_debian_packages build-essential cmake
+bash tools/remote_peer.sh .venv/bin/python
+export PONDER_TEST_PEER=1
 
 # The Secret Service runs on a private D-Bus and keeps its files in a fresh folder, so an old
 # login keyring with another password can never leave the collection locked.
