@@ -1,13 +1,14 @@
-"""The offline proof's scripted GUI session, run inside Ponder: `ponder --run-session THIS_FILE`.
+"""The offline proof's scripted GUI session: `ponder --run-scenario offline-proof`.
 
 Drives the real window offscreen the way a user would (start, a chat turn, a quick action, a
 summary, quit) and keeps the app alive, model loaded, for PONDER_SESSION_SECONDS (default 100):
 onnxruntime's telemetry uploader first reaches for the network after 90-100 s, so a shorter run
 proves nothing. tools/offline_proof.sh runs it in a network namespace under strace.
 
-It runs from the checkout, not from the bundle, so a new step needs no rebuild. To add a step:
-write `async def step_x(s: Session) -> str` (return a detail, raise Missing when the feature is
-not in this build, raise anything else to fail) and add it to STEPS.
+It ships inside the bundle (a fixed scenario, so the app has no flag that runs a script given on
+the command line); a new step needs a rebuild. To add a step: write `async def step_x(s: Session)
+-> str` (return a detail, raise Missing when the feature is not in this build, raise anything
+else to fail) and add it to STEPS.
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ async def _run_steps(s: Session) -> int:
 
 
 def run(args, paths) -> int:
-    """Entry point called by `ponder --run-session`."""
+    """Entry point of `ponder --run-scenario offline-proof`."""
     import qasync
     from PySide6.QtWidgets import QApplication
 
