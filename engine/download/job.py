@@ -28,6 +28,7 @@ from engine.download.errors import (
     NotEnoughSpaceError,
 )
 from engine.download.integrity import InstalledStamp, ManifestEntry, git_blob_sha1, sha256_file
+from engine.download.staging import StagingKind, claim
 from engine.download.store import ModelStore
 from engine.download.worker import FILES, JOB, PLAN
 from engine.model_folder import validate_model_folder
@@ -212,6 +213,7 @@ class Download:
         job = self.request.job(self.endpoint)
         if _read_json(staging / JOB) != job:
             shutil.rmtree(staging, ignore_errors=True)  # another variant or revision: start over
+        claim(staging, StagingKind.DOWNLOAD)
         (staging / FILES).mkdir(parents=True, exist_ok=True)
         tmp = staging / (JOB + ".tmp")
         tmp.write_text(json.dumps(job), encoding="utf-8")
