@@ -84,6 +84,12 @@ def key_id(key: bytes) -> str:
     return hmac.new(key, b"ponder history key id", hashlib.sha256).hexdigest()[:32]
 
 
+def purpose_key(key: bytes, purpose: str) -> bytes:
+    """A separate key for another private file (e.g. the summary journal): HMAC-SHA256 of the
+    purpose under the history key, so neither key reveals the other."""
+    return hmac.new(key, b"ponder/" + purpose.encode(), hashlib.sha256).digest()
+
+
 def derive_key(passphrase: str, salt: bytes, params: ScryptParams) -> bytes:
     """scrypt(passphrase, salt) → a raw 32-byte key."""
     return hashlib.scrypt(passphrase.encode("utf-8"), salt=salt, n=params.n, r=params.r,

@@ -33,6 +33,7 @@ from engine.history.keys import (
     derive_key,
     key_id,
     new_key,
+    purpose_key,
 )
 from engine.history.store import HistoryStore
 
@@ -129,6 +130,19 @@ class HistoryVault:
         if key_id(key) != record.key_id:
             raise HistoryLockedError(LockReason.KEY_WRONG, path, retry)
         return key
+
+    def derived_key(self, purpose: str, *, passphrase: str | None = None) -> bytes | None:
+        """A key for another private file, derived from the history key (keys.purpose_key).
+
+        None when the history is unencrypted by the user's choice or not set up yet; raises
+        HistoryLockedError when its key cannot be had now (a passphrase not given, the keyring away).
+        """
+        record = self.record()
+        if record is None or record.mode == "unencrypted":
+            return None
+        key = self._key_for(record, self.folder / record.database, passphrase)
+        assert key is not None
+        return purpose_key(key, purpose)
 
     def _fallbacks(self) -> tuple[RecoveryChoice, ...]:
         restore = (RecoveryChoice.RESTORE_BACKUP,) if self.backups() else ()
