@@ -1,4 +1,5 @@
-"""`ponder history list|show|search|export|import|setup|recover|check`: the history, headless."""
+"""`ponder history list|show|search|export|import|setup|recover|check|passphrase|use-keyring`:
+the history, headless."""
 
 from __future__ import annotations
 
@@ -68,6 +69,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     action.add_argument("--restore-backup", nargs="?", const="latest", metavar="BACKUP",
                         help="use a copy of a backup (default: the newest); the old file is kept")
     sub("check", "verify the history's encryption and structure", _check)
+    sub("passphrase", "protect the history with a new passphrase (with --passphrase-stdin: the "
+        "current passphrase on the first line, the new one on the second)", _change_passphrase)
+    sub("use-keyring", "move a passphrase or unencrypted history into the secure system keyring",
+        _use_keyring)
 
 
 def vault_for(paths: Paths):
@@ -304,6 +309,55 @@ def _check(vault, args) -> int:
         print(f"ponder: the history is damaged (pages: {pages}). Restore a backup with "
               "'ponder history recover --restore-backup'.", file=sys.stderr)
     return 0 if report.ok else 9
+
+
+def _current_passphrase(vault, args) -> str | None:
+    """The passphrase that opens the history now (None when it needs none)."""
+    record = vault.record()
+    if record is None:
+        raise PonderError("There is no history yet; 'ponder history setup' creates one.")
+    if record.mode != "passphrase":
+        return None
+    if not getattr(args, "passphrase_stdin", False) and sys.stdin.isatty():
+        try:
+            return getpass.getpass("Current history passphrase: ")
+        except (KeyboardInterrupt, EOFError):
+            print(file=sys.stderr)
+            return ""
+    return _passphrase(args, confirm=False)
+
+
+def _change_passphrase(vault, args) -> int:
+    from engine.history.rekey import change_passphrase
+
+    current = _current_passphrase(vault, args)
+    if current == "":
+        raise PonderError("No current passphrase given; nothing was changed.")
+    if not getattr(args, "passphrase_stdin", False) and sys.stdin.isatty():
+        print("Choose the new passphrase.", file=sys.stderr)
+    new = _passphrase(args, confirm=True)
+    if not new:
+        raise PonderError("No new passphrase given; nothing was changed.")
+    change_passphrase(vault, current, new)
+    if args.json:
+        _print_json({"mode": "passphrase"})
+    else:
+        print("The history now opens with the new passphrase; copies the old one opened are deleted.")
+    return 0
+
+
+def _use_keyring(vault, args) -> int:
+    from engine.history.rekey import move_to_keyring
+
+    current = _current_passphrase(vault, args)
+    if current == "":
+        raise PonderError("No passphrase given; nothing was changed.")
+    move_to_keyring(vault, current)
+    if args.json:
+        _print_json({"mode": "keyring", "backend": vault.record().backend})
+    else:
+        print(f"The history's key is now kept by {vault.keyring.describe()}; no passphrase is needed.")
+    return 0
 
 
 def _summary_dict(s) -> dict:
