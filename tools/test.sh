@@ -15,6 +15,11 @@ install_debian_packages "${QT_PACKAGES[@]}" xvfb xdotool dbus dbus-x11 gnome-key
 install_ponder "[test,tools]" "torch==2.13.0"
 export PONDER_TEST_TOOLS=1
 
+# Lint and type-check first (configuration in pyproject.toml): quick, and a failure there is
+# cheaper to read than a failing test.
+.venv/bin/python -m ruff check
+.venv/bin/python -m mypy
+
 # The Secret Service runs on a private D-Bus and keeps its files in a fresh folder, so an old
 # login keyring with another password can never leave the collection locked.
 keyring_home=$(mktemp -d)

@@ -147,12 +147,13 @@ def _side_by_side(pieces: list[bytes | None]) -> bytes | None:
 
 
 def _combine(pngs: list[bytes | None], *, vertical: bool) -> bytes | None:
-    if not pngs or any(png is None for png in pngs):
+    present = [png for png in pngs if png is not None]
+    if not pngs or len(present) != len(pngs):
         return None
     import numpy as np
     from matplotlib.image import imread, imsave
 
-    images = [imread(io.BytesIO(png), format="png") for png in pngs]
+    images = [imread(io.BytesIO(png), format="png") for png in present]
     along, across = (0, 1) if vertical else (1, 0)
     extent = max(image.shape[across] for image in images)
     space = max(2, images[0].shape[0] // 4) if vertical else max(2, images[0].shape[0] // 6)

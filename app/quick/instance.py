@@ -75,7 +75,7 @@ class InstanceServer(QObject):
             buffer = bytearray()
 
             def on_ready(sock: QLocalSocket = socket, buf: bytearray = buffer) -> None:
-                buf.extend(bytes(sock.readAll()))
+                buf.extend(sock.readAll().data())
                 if b"\n" not in buf and len(buf) < MAX_LINE:
                     return
                 line = bytes(buf).split(b"\n", 1)[0]

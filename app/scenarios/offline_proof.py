@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 QUESTION = "What is 2 plus 3?"
 SAMPLE_TEXT = (
@@ -37,10 +38,10 @@ class Missing(Exception):
 class Session:
     """What the steps share."""
 
-    args: object
-    paths: object
-    qapp: object
-    app: object | None = None  # app.main.PonderApp
+    args: Any
+    paths: Any  # engine.paths.Paths
+    qapp: Any  # QApplication
+    app: Any = None  # app.main.PonderApp, once started
     shut_down: bool = False
     started: float = field(default_factory=time.monotonic)
 
@@ -101,7 +102,7 @@ async def step_quick_action(s: Session) -> str:
                             renderer=lambda: MarkdownRenderer(s.app.theme.markdown))
     popup = quick.show_popup(SAMPLE_TEXT, "clipboard")  # as after the hotkey, on copied text
     popup.buttons["explain"].click()
-    await wait_until(lambda: quick.windows, "the result window to open")
+    await wait_until(lambda: bool(quick.windows), "the result window to open")
     window = quick.windows[-1]
     await wait_until(lambda: not window.reply.live, "the quick action to finish")
     if window.reply.error or not (window.reply.answer or window.reply.thinking):
@@ -184,7 +185,8 @@ def run(args, paths) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    qapp = QApplication.instance() or QApplication([sys.argv[0]])
+    existing = QApplication.instance()
+    qapp = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
     qapp.setApplicationName("Ponder")
     qapp.setDesktopFileName("ponder")
     paths.ensure()

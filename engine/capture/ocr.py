@@ -142,15 +142,15 @@ def _line(item: Any) -> OcrLine:
 def join_lines(lines: tuple[OcrLine, ...]) -> str:
     """Lines in reading order: boxes that overlap vertically form one row, joined by spaces."""
     rows: list[list[OcrLine]] = []
-    for line in sorted(lines, key=lambda l: (l.box[1], l.box[0])):
+    for line in sorted(lines, key=lambda item: (item.box[1], item.box[0])):
         top, bottom = line.box[1], line.box[3]
         for row in rows:
-            r_top = min(l.box[1] for l in row)
-            r_bottom = max(l.box[3] for l in row)
+            r_top = min(item.box[1] for item in row)
+            r_bottom = max(item.box[3] for item in row)
             overlap = min(bottom, r_bottom) - max(top, r_top)
             if overlap > 0.5 * min(bottom - top, r_bottom - r_top):
                 row.append(line)
                 break
         else:
             rows.append([line])
-    return "\n".join(" ".join(l.text for l in sorted(row, key=lambda l: l.box[0])) for row in rows)
+    return "\n".join(" ".join(item.text for item in sorted(row, key=lambda item: item.box[0])) for row in rows)

@@ -9,6 +9,7 @@ import getpass
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from engine.commands.common import fail
 from engine.errors import PonderError
@@ -123,11 +124,13 @@ def report(exc: PonderError, *, as_json: bool = False) -> int:
     """Print a history error with the user's way out; returns the exit code."""
     if not isinstance(exc, (HistoryLockedError, HistorySetupNeededError)):
         return fail(exc)
-    setup = isinstance(exc, HistorySetupNeededError)
-    steps = [(_SETUP_COMMANDS if setup else _CHOICE_COMMANDS)[c] for c in exc.choices]
+    if isinstance(exc, HistorySetupNeededError):
+        steps, reason = [_SETUP_COMMANDS[c] for c in exc.choices], "setup_needed"
+    else:
+        steps, reason = [_CHOICE_COMMANDS[c] for c in exc.choices], exc.reason.value
     if as_json:
         print(json.dumps({"error": exc.user_message(),
-                          "reason": "setup_needed" if setup else exc.reason.value,
+                          "reason": reason,
                           "choices": [c.value for c in exc.choices]}))
     else:
         print(f"ponder: {exc.user_message()}", file=sys.stderr)
@@ -142,8 +145,8 @@ class AskSaver:
 
     def __init__(self, store) -> None:
         self.store = store
-        self.writer = None
-        self.meta = None
+        self.writer: Any = None
+        self.meta: Any = None
 
     @classmethod
     def open(cls, args: argparse.Namespace, paths: Paths) -> AskSaver | int:

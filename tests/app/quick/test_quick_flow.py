@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QTextBrowser
+from PySide6.QtWidgets import QPushButton, QTextBrowser
 
 from app.chat.conversation import Phase
 from app.markdown.render import MarkdownRenderer
@@ -13,7 +13,6 @@ from app.quick.controller import QuickController
 from app.quick.popup import ActionPopup
 from app.theme import pick_theme
 from engine.assistant import Assistant
-from engine.models import resolve_model
 from engine.quick_actions.request import QuickRequest
 from engine.service import InferenceService, ModelChoice
 from tests.app.conftest import demo_spec, requires_demo

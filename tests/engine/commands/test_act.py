@@ -40,7 +40,7 @@ def test_json_lines_are_those_of_ask(ponder_home):
     assert {line["type"] for line in lines[:-1]} <= {"thinking", "answer"}
     done = lines[-1]
     assert done["type"] == "done" and done["answer"]
-    assert done["answer"] == "".join(l["text"] for l in lines if l["type"] == "answer")
+    assert done["answer"] == "".join(x["text"] for x in lines if x["type"] == "answer")
 
 
 @pytest.mark.parametrize("stdin, args, message", [
