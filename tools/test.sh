@@ -27,5 +27,6 @@ trap 'rm -rf "$keyring_home"' EXIT
 export keyring_home
 dbus-run-session -- bash -c '
   printf "ponder-test" | XDG_DATA_HOME="$keyring_home" gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1 || true
+  export PONDER_TEST_PRIVATE_KEYRING=1  # tests/private_keyring.py: this bus is already private
   exec .venv/bin/python -m pytest "$@"
 ' pytest "$@"

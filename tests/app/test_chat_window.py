@@ -9,9 +9,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit, QPushButton, QT
 
 from app.chat.conversation import Phase
 from engine.events import FinishReason
-from tests.app.conftest import requires_demo
 
-pytestmark = requires_demo
 
 TURN_TIMEOUT_MS = 60_000
 
@@ -241,7 +239,6 @@ def test_a_model_that_fails_to_load_is_explained_and_settings_recover(qtbot, qlo
     from PySide6.QtWidgets import QApplication
 
     from app.main import build_app
-    from tests.app.conftest import demo_spec
 
     app = build_app(QApplication.instance(), ponder_home, model=str(ponder_home.data / "no-such-model"))
     app.show()
@@ -254,7 +251,7 @@ def test_a_model_that_fails_to_load_is_explained_and_settings_recover(qtbot, qlo
     assert _last_widget(app).findChild(QLabel, "replyError").isVisible()
 
     fixed = app.settings.copy()
-    fixed.set("model", demo_spec())
+    fixed.set("model", "demo")
     fixed.set("temperature", 0.05)
     app.apply_settings(fixed)
     qtbot.waitUntil(lambda: app.controller.model is not None, timeout=60_000)

@@ -10,7 +10,6 @@ import sys
 
 import pytest
 
-from engine.paths import demo_model_dir
 
 pytestmark = pytest.mark.slow  # each test starts several real processes
 
@@ -44,7 +43,6 @@ def test_passphrase_store_locked_without_it(ponder_home):
     assert ok.returncode == 0 and "No saved conversations." in ok.stdout
 
 
-@pytest.mark.skipif(not demo_model_dir().exists(), reason="the demo model is not committed yet")
 def test_ask_save_then_list_show_search_export_import(ponder_home, tmp_path):
     assert ponder("history", "setup", "--unencrypted").returncode == 0
     asked = ponder("ask", "--model", "demo", "--greedy", "--save", "What is 37 plus 45?")
