@@ -53,3 +53,9 @@ def test_on_a_windows_nvidia_laptop_without_cuda_doctor_gives_one_consistent_rea
     cuda_line = next(line for line in text.splitlines() if "NVIDIA GPU (CUDA)" in line)
     assert "pip install onnxruntime-genai-cuda" in cuda_line and "no NVIDIA GPU" not in cuda_line
     assert "NVIDIA GPU" in next(line for line in text.splitlines() if line.strip().startswith("GPUs:"))
+
+
+def test_on_a_mac_doctor_does_not_claim_there_is_no_gpu(ponder_home):
+    hardware = detect_hardware(lambda: ep_devices.MAC, system="Darwin")
+    text = format_report(build_report(hardware, NOTHING, ponder_home, "demo", None, None))
+    assert "GPUs: none listed by onnxruntime's providers" in text
