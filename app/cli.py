@@ -36,7 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail to stderr")
     parser.add_argument("--self-test", action="store_true",
                         help="check that this installation works, print each check and exit")
-    parser.add_argument("--run-session", default=None, metavar="SCRIPT", help=argparse.SUPPRESS)
+    from app.scenarios import SCENARIOS
+
+    # A fixed list of scripted sessions for the offline proof and the bundle tests (no script path).
+    parser.add_argument("--run-scenario", default=None, choices=sorted(SCENARIOS), help=argparse.SUPPRESS)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (ask, doctor, install_desktop_entry, summarize, act, history, models, serve):
         module.add_parser(subparsers)
@@ -52,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     paths = resolve_paths(args.data_dir)
-    if args.command not in USES_MODELS and not (args.self_test or args.run_session):
+    if args.command not in USES_MODELS and not (args.self_test or args.run_scenario):
         return _dispatch(args, paths)  # nothing to protect, and nothing written (e.g. --print)
     with RunRecord(paths.data / RUN_FOLDER) as run:
         if run.unclean:
@@ -67,11 +70,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, paths: Paths) -> int:
     try:
-        if args.self_test or args.run_session:
+        if args.self_test or args.run_scenario:
+            if args.run_scenario:
+                from app.scenarios import run_scenario
+
+                return run_scenario(args.run_scenario, args, paths)
             from engine import selftest
 
-            if args.run_session:
-                return selftest.run_script(args.run_session, args, paths)
             return selftest.run_self_test(args, paths)
         if args.command is None:
             from app.main import run_window

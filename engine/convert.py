@@ -24,6 +24,7 @@ from pathlib import Path
 from engine import parent_watch
 from engine.download.errors import DownloadError, DownloadStopped
 from engine.download.importer import import_folder
+from engine.download.staging import StagingKind, claim
 from engine.download.store import ModelStore
 from engine.errors import PonderError
 from engine.model_folder import validate_model_folder
@@ -130,10 +131,12 @@ class Conversion:
         record = {"source": str(req.source), "precision": req.precision, "target": req.target}
         if _read(work / "convert.json") != record or not (work / "done").exists():
             shutil.rmtree(work, ignore_errors=True)
-            work.mkdir(parents=True)
+            claim(work, StagingKind.BUILD)
             (work / "convert.json").write_text(json.dumps(record), encoding="utf-8")
             self._build(out, cache, on_progress)
             (work / "done").touch()  # a crash from here on reuses the build
+        else:
+            claim(work, StagingKind.BUILD)  # ours now: a cleanup meanwhile keeps it
         on_progress(ConvertProgress("checking", 0.97))
         validate_model_folder(out)
         for leftover in out.rglob("*"):

@@ -36,7 +36,8 @@ class Candidate:
 
 
 CANDIDATES: tuple[Candidate, ...] = (
-    Candidate("qnn", "Qualcomm NPU (QNN)", "npu", "QNN", plugin_module="onnxruntime_qnn"),
+    Candidate("qnn", "Qualcomm NPU (QNN)", "npu", "QNN", plugin_module="onnxruntime_qnn",
+              needs_vendor="Qualcomm"),
     Candidate("openvino-npu", "Intel NPU (OpenVINO)", "npu", "OpenVINO", "NPU",
               plugin_module="onnxruntime_ep_openvino", needs_vendor="Intel"),
     Candidate("cuda", "NVIDIA GPU (CUDA)", "gpu", "cuda", options=(("enable_cuda_graph", "0"),),
@@ -98,7 +99,11 @@ def detect_install() -> InstallInfo:
 
 
 def hardware_reason(candidate: Candidate, hardware: HardwareFacts) -> str | None:
-    """None when the machine may have the device, else why not."""
+    """None when the machine may have the device, else why not. Where the device list is not
+    complete (Windows, macOS: only what an installed provider claims), a device that is not
+    listed may still be there, so the probe decides."""
+    if candidate.kind == "cpu" or not hardware.complete:
+        return None
     if candidate.kind == "npu" and not hardware.has_npu(candidate.needs_vendor):
         return f"no {candidate.needs_vendor + ' ' if candidate.needs_vendor else ''}NPU found"
     if candidate.kind == "gpu" and not hardware.has_gpu(candidate.needs_vendor):

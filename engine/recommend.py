@@ -190,9 +190,9 @@ def detect_gpu_memory() -> tuple[GpuMemory, ...]:
             pass
     for card in sorted(Path("/sys/class/drm").glob("card[0-9]*/device/mem_info_vram_total")):
         try:
-            total = int(card.read_text())
+            vram = int(card.read_text())
             used = int((card.parent / "mem_info_vram_used").read_text())
-            out.append(GpuMemory(f"AMD GPU ({card.parent.parent.name})", total, total - used))
+            out.append(GpuMemory(f"AMD GPU ({card.parent.parent.name})", vram, vram - used))
         except (OSError, ValueError):
             continue
     return tuple(out)

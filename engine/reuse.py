@@ -95,9 +95,13 @@ def _scan(catalog: Catalog, tool: str, root: Path, max_depth: int = 7) -> list[F
 
 
 def _guess(catalog: Catalog, path: str) -> tuple[str | None, str | None]:
+    """The catalog model and variant a folder's path names (Foundry Local's
+    `Phi-4-mini-reasoning-generic-cpu` is Ponder's locally built CPU variant's equivalent)."""
     text = path.lower().replace("_", "-")
     for model in sorted(catalog.models, key=lambda m: -len(m.id)):
         if model.id in text:
+            if "trtrtx" in text or "tensorrt" in text:
+                return model.id, None  # built for TensorRT-RTX only: not one of our variants
             kind = "npu" if ("npu" in text or "qnn" in text) else "gpu" if any(
                 k in text for k in ("gpu", "cuda", "dml", "directml", "webgpu")) else "cpu"
             variant = next((v.id for v in model.variants if v.kind == kind), None)

@@ -116,23 +116,6 @@ async def _run_one(name: str, check: Check, ctx: SelfTestContext) -> CheckResult
     return CheckResult(name, status, detail, time.perf_counter() - start)
 
 
-def run_script(script: str, args: argparse.Namespace, paths: Paths) -> int:
-    """Run a session script's `run(args, paths) -> int` inside this process.
-
-    The offline proof drives the frozen window this way: the script lives outside the bundle,
-    so a new scripted step needs no rebuild. It runs with the user's own rights, like any
-    program they start, so it opens nothing up.
-    """
-    import runpy
-
-    path = Path(script)
-    if not path.is_file():
-        print(f"ponder: no session script at {path}", file=sys.stderr)
-        return 2
-    namespace = runpy.run_path(str(path), run_name="__ponder_session__")
-    return int(namespace["run"](args, paths))
-
-
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 

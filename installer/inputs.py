@@ -1,8 +1,7 @@
 """Print a digest of everything a bundle is built from (sources, resources, package versions).
 
 installer/build.sh writes it to dist/ponder.inputs; the offline-proof test rebuilds only when
-the digest of the working tree differs, because a build takes minutes. installer/proof/ is left
-out: the session script runs from the checkout, not from the bundle.
+the digest of the working tree differs, because a build takes minutes.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ def inputs_digest(root: Path = ROOT) -> str:
     files = [root / "pyproject.toml"]
     for folder in SOURCES:
         files += sorted(p for p in (root / folder).rglob("*")
-                        if p.is_file() and not {"__pycache__", "proof"} & set(p.parts))
+                        if p.is_file() and "__pycache__" not in p.parts)
     for path in files:
         digest.update(str(path.relative_to(root)).encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())

@@ -13,6 +13,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 from engine.paths import Paths, resolve_paths  # noqa: E402
+from tests.private_keyring import private_keyring  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_keyring(tmp_path_factory):
+    """Every test, and every process a test starts, uses a keyring of this session's own."""
+    with private_keyring(tmp_path_factory.mktemp("keyring")) as how:
+        yield how
 
 #: Fixtures shared by the engine's and the window's tests of the model host's entry points.
 pytest_plugins = ("tests.engine.host.models",)

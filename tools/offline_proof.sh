@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The offline proof: the frozen Ponder, started the way a user starts it, makes no network
-# connection. Runs `ponder --self-test` and a scripted GUI session (installer/proof/gui_session.py,
+# connection. Runs `ponder --self-test` and a scripted GUI session (app/scenarios/offline_proof.py,
 # ~100 s: onnxruntime's telemetry uploader first tries the network after 90-100 s) in a network
 # namespace under strace, then fails on any AF_INET/AF_INET6 socket, connect, sendto or sendmsg,
 # and on the onnxruntime telemetry folder appearing under the temporary HOME.
@@ -21,7 +21,6 @@ seconds=100
 build=0
 keep=0
 model_args=()
-session="$root/installer/proof/gui_session.py"
 
 # onnxruntime and onnxruntime-genai silently switch telemetry off when any of these is set (read
 # from their binaries), which would hide the bug in CI. The runs below start from an empty
@@ -104,8 +103,8 @@ sed 's/^/        /' "$work/selftest.out"
 if [ "$rc" -eq 0 ]; then echo "PASS  self-test exited 0"; else echo "FAIL  self-test exited $rc"; status=1; fi
 check_log "$work/selftest.strace" "self-test" || status=1
 
-echo "GUI session: ${seconds} s, offscreen ($session)"
-rc=$(traced session --run-session "$session")
+echo "GUI session: ${seconds} s, offscreen (scenario offline-proof)"
+rc=$(traced session --run-scenario offline-proof)
 sed 's/^/        /' "$work/session.out"
 if [ "$rc" -eq 0 ]; then echo "PASS  GUI session exited 0"; else echo "FAIL  GUI session exited $rc"; status=1; fi
 check_log "$work/session.strace" "GUI session" || status=1

@@ -21,6 +21,11 @@ install_debian_packages build-essential cmake
 bash tools/remote_peer.sh .venv/bin/python
 export PONDER_TEST_PEER=1
 
+# Lint and type-check first (configuration in pyproject.toml): quick, and a failure there is
+# cheaper to read than a failing test.
+.venv/bin/python -m ruff check
+.venv/bin/python -m mypy
+
 # The Secret Service runs on a private D-Bus and keeps its files in a fresh folder, so an old
 # login keyring with another password can never leave the collection locked.
 keyring_home=$(mktemp -d)
@@ -28,5 +33,6 @@ trap 'rm -rf "$keyring_home"' EXIT
 export keyring_home
 dbus-run-session -- bash -c '
   printf "ponder-test" | XDG_DATA_HOME="$keyring_home" gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1 || true
+  export PONDER_TEST_PRIVATE_KEYRING=1  # tests/private_keyring.py: this bus is already private
   exec .venv/bin/python -m pytest "$@"
 ' pytest "$@"

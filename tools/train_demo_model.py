@@ -260,7 +260,7 @@ def build_tokenizer(seed: int, vocab_size: int, subtraction: bool):
     for left, right in merges:
         vocab.setdefault(left + right, len(vocab))
 
-    tok = Tokenizer(models.BPE(vocab=vocab, merges=[(l, r) for l, r in merges], fuse_unk=False))
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=[(left, right) for left, right in merges], fuse_unk=False))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=True)
     tok.decoder = decoders.ByteLevel()
     from tokenizers import AddedToken

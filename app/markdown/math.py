@@ -13,11 +13,16 @@ import io
 import logging
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
+
+#: Bounds of the formula cache (a formula's PNG is a few KB; a big display one up to ~100 KB).
+MAX_IMAGES = 512
+MAX_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -142,12 +147,13 @@ def _side_by_side(pieces: list[bytes | None]) -> bytes | None:
 
 
 def _combine(pngs: list[bytes | None], *, vertical: bool) -> bytes | None:
-    if not pngs or any(png is None for png in pngs):
+    present = [png for png in pngs if png is not None]
+    if not pngs or len(present) != len(pngs):
         return None
     import numpy as np
     from matplotlib.image import imread, imsave
 
-    images = [imread(io.BytesIO(png), format="png") for png in pngs]
+    images = [imread(io.BytesIO(png), format="png") for png in present]
     along, across = (0, 1) if vertical else (1, 0)
     extent = max(image.shape[across] for image in images)
     space = max(2, images[0].shape[0] // 4) if vertical else max(2, images[0].shape[0] // 6)
@@ -178,12 +184,18 @@ class MathImages:
     """A cache of drawn formulas, filled by one background thread.
 
     `lookup(tex, display)` returns the image or None (and queues the drawing); listeners are
-    called on the event loop's thread when a new image is ready.
+    called on the event loop's thread when a new image is ready. The cache keeps the most
+    recently used formulas within `max_images` and `max_bytes` (a long session of maths answers
+    would otherwise keep every PNG forever); a view keeps the images it shows, so dropping one
+    here costs a redraw at most.
     """
 
-    def __init__(self, *, color: str = "#000000", point_size: float = 11.0, scale: float = 1.0) -> None:
+    def __init__(self, *, color: str = "#000000", point_size: float = 11.0, scale: float = 1.0,
+                 max_images: int = MAX_IMAGES, max_bytes: int = MAX_BYTES) -> None:
         self.color, self.point_size, self.scale = color, point_size, scale
-        self._done: dict[str, MathImage | None] = {}
+        self.max_images, self.max_bytes = max_images, max_bytes
+        self._done: OrderedDict[str, MathImage | None] = OrderedDict()
+        self._bytes = 0
         self._pending: set[str] = set()
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
@@ -200,6 +212,7 @@ class MathImages:
         key = _key(tex, display, self.color, self.point_size, self.scale)
         with self._lock:
             if key in self._done:
+                self._done.move_to_end(key)
                 return self._done[key]
             if key in self._pending:
                 return None
@@ -207,8 +220,9 @@ class MathImages:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            self._store(key, self._draw(tex, display))  # no loop (a script): draw now
-            return self._done[key]
+            image = self._draw(tex, display)  # no loop (a script): draw now
+            self._store(key, image)
+            return image
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ponder-math")
         future = self._executor.submit(self._draw, tex, display)
@@ -234,7 +248,21 @@ class MathImages:
         for callback in list(self._listeners):
             callback()
 
+    def __len__(self) -> int:
+        return len(self._done)
+
+    @property
+    def cached_bytes(self) -> int:
+        """PNG bytes held by the cache."""
+        return self._bytes
+
     def _store(self, key: str, image: MathImage | None) -> None:
         with self._lock:
             self._pending.discard(key)
+            old = self._done.pop(key, None)
+            self._bytes -= len(old.png) if old else 0
             self._done[key] = image
+            self._bytes += len(image.png) if image else 0
+            while len(self._done) > 1 and (len(self._done) > self.max_images or self._bytes > self.max_bytes):
+                _, dropped = self._done.popitem(last=False)  # the least recently used
+                self._bytes -= len(dropped.png) if dropped else 0

@@ -103,6 +103,7 @@ class QuickController(QObject):
             image = await self.pick_region()
             if image is None:
                 return ""
+            self.ocr.prepare()  # its import writes os.environ: here, not on the worker thread
             result = await asyncio.to_thread(self.ocr.recognise, image_to_rgb(image))
             log.info("OCR read %d lines in %.2f s", len(result.lines), result.seconds)
             return result.text

@@ -18,7 +18,6 @@ from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QClipboard
 
 from app.quick import paste
-from engine.capture.errors import CaptureUnavailableError
 
 #: How long the user may hold the hotkey, and how long the app may take to copy.
 RELEASE_S, COPY_S = 1.0, 1.0

@@ -11,7 +11,9 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from engine.errors import PonderError
 from engine.paths import Paths
-from engine.quick_actions.handoff import hand_over, instance_address
+from engine.quick_actions.handoff import (
+    UnsafeRuntimeDirError, hand_over, instance_address, peer_uid_of_fd, socket_is_ours,
+)
 from engine.quick_actions.request import QuickRequest
 
 log = logging.getLogger(__name__)
@@ -39,15 +41,23 @@ class InstanceServer(QObject):
         self._server.newConnection.connect(self._on_connection)
 
     def listen(self) -> bool:
-        """Become the single instance. False if another live Ponder already is."""
-        address = instance_address(self._paths)
+        """Become the single instance. False if another live Ponder already is, or if the
+        socket's folder is not private to this user (then nothing listens: hand-overs stay off)."""
+        try:
+            address = instance_address(self._paths)
+        except UnsafeRuntimeDirError as exc:
+            log.warning("hand-overs are off: %s", exc.user_message())
+            return False
         if self._server.listen(address):
             return True
         if hand_over(self._paths, QuickRequest(source="clipboard", action="__ping__"), timeout=1.0):
             return False
+        if sys.platform != "win32" and not socket_is_ours(address):
+            log.warning("hand-overs are off: %s is not this user's socket", address)
+            return False
         # A stale socket from a crashed Ponder: nobody answered, so take it over.
         QLocalServer.removeServer(address)
-        if sys.platform != "win32" and os.path.exists(address):
+        if sys.platform != "win32" and os.path.lexists(address):
             os.unlink(address)
         return self._server.listen(address)
 
@@ -57,10 +67,15 @@ class InstanceServer(QObject):
     def _on_connection(self) -> None:
         while self._server.hasPendingConnections():
             socket = self._server.nextPendingConnection()
+            if not self._same_user(socket):
+                log.warning("refused a hand-over from another user")
+                socket.abort()
+                socket.deleteLater()
+                continue
             buffer = bytearray()
 
             def on_ready(sock: QLocalSocket = socket, buf: bytearray = buffer) -> None:
-                buf.extend(bytes(sock.readAll()))
+                buf.extend(sock.readAll().data())
                 if b"\n" not in buf and len(buf) < MAX_LINE:
                     return
                 line = bytes(buf).split(b"\n", 1)[0]
@@ -77,3 +92,11 @@ class InstanceServer(QObject):
 
             socket.readyRead.connect(on_ready)
             socket.disconnected.connect(socket.deleteLater)
+
+    @staticmethod
+    def _same_user(socket: QLocalSocket) -> bool:
+        """Refuse another user's process even where the private folder could not keep it out."""
+        if sys.platform == "win32":
+            return True  # the pipe is created for this user only (UserAccessOption)
+        uid = peer_uid_of_fd(int(socket.socketDescriptor()))
+        return uid is None or uid == os.getuid()

@@ -68,26 +68,45 @@ class OcrEngine:
     def __init__(self, *, threads: int | None = None) -> None:
         self._threads = threads
         self._engine: Any = None
+        self._module: Any = None  # rapidocr_onnxruntime, once prepare() imported it
         self._lock = threading.Lock()
 
-    def _load(self) -> Any:
+    def prepare(self) -> None:
+        """Import rapidocr (and OpenCV) on the calling thread, now.
+
+        OpenCV writes os.environ when it is imported (Qt plugin and font paths, the library
+        path), and setenv() while another thread reads the environment (Qt does) is undefined
+        behaviour in C. A process with a GUI calls this on its main thread before a worker
+        thread first runs recognise(); in a process without one the first recognise() imports it.
+        """
+        if self._module is not None:
+            return
         if os.environ.get("ORT_DISABLE_TELEMETRY") != "1":
             raise CaptureError("Internal error: OCR was started before the privacy settings were applied.")
-        # opencv-python (imported by rapidocr) points Qt at its own plugins and fonts through the
-        # environment on import; that must not leak into Ponder's Qt.
+        # opencv-python points Qt at its own plugins and fonts through the environment on
+        # import; that must not leak into Ponder's Qt.
         saved = {k: os.environ.get(k) for k in _CV2_QT_VARIABLES}
         try:
-            from rapidocr_onnxruntime import RapidOCR
+            import rapidocr_onnxruntime
         except ImportError as exc:
             raise CaptureError("Screen-region text recognition is not installed (rapidocr-onnxruntime).") from exc
         finally:
             for key, value in saved.items():
+                if os.environ.get(key) == value:
+                    continue
                 if value is None:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+        self._module = rapidocr_onnxruntime
+
+    def _load(self) -> Any:
+        if self._module is None:
+            if threading.current_thread() is not threading.main_thread():
+                log.warning("OCR imported on a worker thread; call OcrEngine.prepare() on the main thread first")
+            self.prepare()
         threads = self._threads or max(1, min(4, (os.cpu_count() or 2)))
-        return RapidOCR(intra_op_num_threads=threads, **SETTINGS)
+        return self._module.RapidOCR(intra_op_num_threads=threads, **SETTINGS)
 
     def recognise(self, image: Any) -> OcrResult:
         """Read the text of image; CaptureError if the OCR failed."""
@@ -123,15 +142,15 @@ def _line(item: Any) -> OcrLine:
 def join_lines(lines: tuple[OcrLine, ...]) -> str:
     """Lines in reading order: boxes that overlap vertically form one row, joined by spaces."""
     rows: list[list[OcrLine]] = []
-    for line in sorted(lines, key=lambda l: (l.box[1], l.box[0])):
+    for line in sorted(lines, key=lambda item: (item.box[1], item.box[0])):
         top, bottom = line.box[1], line.box[3]
         for row in rows:
-            r_top = min(l.box[1] for l in row)
-            r_bottom = max(l.box[3] for l in row)
+            r_top = min(item.box[1] for item in row)
+            r_bottom = max(item.box[3] for item in row)
             overlap = min(bottom, r_bottom) - max(top, r_top)
             if overlap > 0.5 * min(bottom - top, r_bottom - r_top):
                 row.append(line)
                 break
         else:
             rows.append([line])
-    return "\n".join(" ".join(l.text for l in sorted(row, key=lambda l: l.box[0])) for row in rows)
+    return "\n".join(" ".join(item.text for item in sorted(row, key=lambda item: item.box[0])) for row in rows)

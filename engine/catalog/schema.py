@@ -58,6 +58,13 @@ class Variant:
     precision: str | None = None
     execution_provider: str | None = None
     download_gb: float | None = None
+    #: Limits of this build below the model's own (e.g. an NPU build compiled for 4,096 tokens).
+    context_length: int | None = None
+    max_new_tokens: int | None = None
+    #: What this build needs beyond Ponder's own dependencies, in words for the user.
+    requires: tuple[str, ...] = ()
+    #: Set when the file list is not this folder's own (e.g. copied from a sibling model).
+    files_unverified: str = ""
 
     @property
     def pinned(self) -> bool:
@@ -198,6 +205,10 @@ def _variant(raw: Any, owner: str) -> Variant:
         size_verified=bool(raw.get("size_verified", False)),
         total_size=raw.get("total_size"), precision=raw.get("precision"),
         execution_provider=raw.get("execution_provider"), download_gb=raw.get("download_gb"),
+        context_length=_opt_int(raw, "context_length", where),
+        max_new_tokens=_opt_int(raw, "max_new_tokens", where),
+        requires=tuple(_str({"r": r}, "r", where) for r in raw.get("requires") or ()),
+        files_unverified=_str(raw, "files_unverified", where, default=""),
     )
 
 
@@ -240,6 +251,13 @@ def _str(raw: Any, key: str, where: str, default: str | None = None) -> str:
     value = raw.get(key, default) if isinstance(raw, dict) else default
     if not isinstance(value, str):
         raise CatalogError(f"{where}: '{key}' must be text")
+    return value
+
+
+def _opt_int(raw: Any, key: str, where: str) -> int | None:
+    value = raw.get(key) if isinstance(raw, dict) else None
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value <= 0):
+        raise CatalogError(f"{where}: '{key}' must be a positive whole number")
     return value
 
 

@@ -28,6 +28,8 @@ class ModelSetup:
     catalog_id: str | None = None
     variant_id: str | None = None
     max_new_tokens: int | None = None
+    #: The build's own context limit when it is below the model's (None: the folder's config decides).
+    context_length: int | None = None
 
 
 def setup_for_folder(folder: Path, catalog: Catalog) -> ModelSetup:
@@ -75,8 +77,13 @@ def setup_for_spec(spec: str, paths, catalog: Catalog | None = None) -> ModelSet
 
 
 def _setup(model: CatalogModel, variant_id: object) -> ModelSetup:
+    variant = next((v for v in model.variants if v.id == variant_id), None)
+    max_new = model.max_new_tokens
+    if variant is not None and variant.max_new_tokens:
+        max_new = min(max_new, variant.max_new_tokens)
     return ModelSetup(model.chat_format, model.sampling, model.id,
-                      variant_id if isinstance(variant_id, str) else None, model.max_new_tokens)
+                      variant_id if isinstance(variant_id, str) else None, max_new,
+                      variant.context_length if variant is not None else None)
 
 
 def _read_stamp(folder: Path) -> dict | None:

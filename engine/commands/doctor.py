@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import platform
 from typing import Any
@@ -74,6 +73,7 @@ def build_report(hardware: HardwareFacts, install: InstallInfo, paths: Paths, sp
             "ram_total_gb": round(hardware.ram_total / 2**30, 1),
             "ram_available_gb": round(hardware.ram_available / 2**30, 1),
             "gpus": list(hardware.gpus), "npus": list(hardware.npus),
+            "devices_complete": hardware.complete,
         },
         "model": spec,
         "chosen": result.provider.key if result else None,
@@ -88,13 +88,15 @@ def build_report(hardware: HardwareFacts, install: InstallInfo, paths: Paths, sp
 def format_report(report: dict[str, Any]) -> str:
     """The report as text for a terminal."""
     m = report["machine"]
+    # Where only devices an installed provider claims are known, "none" is not the last word.
+    none = "none found" if m.get("devices_complete", True) else "none listed by onnxruntime's providers"
     lines = [
         "Machine",
         f"  {m['system']}, Python {m['python']}",
         f"  CPU: {m['cpu']} ({m['cores']} cores)",
         f"  RAM: {m['ram_available_gb']} GB free of {m['ram_total_gb']} GB",
-        f"  GPUs: {', '.join(m['gpus']) or 'none found'}",
-        f"  NPUs: {', '.join(m['npus']) or 'none found'}",
+        f"  GPUs: {', '.join(m['gpus']) or none}",
+        f"  NPUs: {', '.join(m['npus']) or none}",
         "",
         f"Providers (best first) for model '{report['model']}'",
     ]

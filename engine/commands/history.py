@@ -1,4 +1,5 @@
-"""`ponder history list|show|search|export|import|setup|recover|check`: the history, headless."""
+"""`ponder history list|show|search|export|import|setup|recover|check|passphrase|use-keyring`:
+the history, headless."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import getpass
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from engine.commands.common import fail
 from engine.errors import PonderError
@@ -68,6 +70,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     action.add_argument("--restore-backup", nargs="?", const="latest", metavar="BACKUP",
                         help="use a copy of a backup (default: the newest); the old file is kept")
     sub("check", "verify the history's encryption and structure", _check)
+    sub("passphrase", "protect the history with a new passphrase (with --passphrase-stdin: the "
+        "current passphrase on the first line, the new one on the second)", _change_passphrase)
+    sub("use-keyring", "move a passphrase or unencrypted history into the secure system keyring",
+        _use_keyring)
 
 
 def vault_for(paths: Paths):
@@ -118,11 +124,13 @@ def report(exc: PonderError, *, as_json: bool = False) -> int:
     """Print a history error with the user's way out; returns the exit code."""
     if not isinstance(exc, (HistoryLockedError, HistorySetupNeededError)):
         return fail(exc)
-    setup = isinstance(exc, HistorySetupNeededError)
-    steps = [(_SETUP_COMMANDS if setup else _CHOICE_COMMANDS)[c] for c in exc.choices]
+    if isinstance(exc, HistorySetupNeededError):
+        steps, reason = [_SETUP_COMMANDS[c] for c in exc.choices], "setup_needed"
+    else:
+        steps, reason = [_CHOICE_COMMANDS[c] for c in exc.choices], exc.reason.value
     if as_json:
         print(json.dumps({"error": exc.user_message(),
-                          "reason": "setup_needed" if setup else exc.reason.value,
+                          "reason": reason,
                           "choices": [c.value for c in exc.choices]}))
     else:
         print(f"ponder: {exc.user_message()}", file=sys.stderr)
@@ -137,8 +145,8 @@ class AskSaver:
 
     def __init__(self, store) -> None:
         self.store = store
-        self.writer = None
-        self.meta = None
+        self.writer: Any = None
+        self.meta: Any = None
 
     @classmethod
     def open(cls, args: argparse.Namespace, paths: Paths) -> AskSaver | int:
@@ -304,6 +312,55 @@ def _check(vault, args) -> int:
         print(f"ponder: the history is damaged (pages: {pages}). Restore a backup with "
               "'ponder history recover --restore-backup'.", file=sys.stderr)
     return 0 if report.ok else 9
+
+
+def _current_passphrase(vault, args) -> str | None:
+    """The passphrase that opens the history now (None when it needs none)."""
+    record = vault.record()
+    if record is None:
+        raise PonderError("There is no history yet; 'ponder history setup' creates one.")
+    if record.mode != "passphrase":
+        return None
+    if not getattr(args, "passphrase_stdin", False) and sys.stdin.isatty():
+        try:
+            return getpass.getpass("Current history passphrase: ")
+        except (KeyboardInterrupt, EOFError):
+            print(file=sys.stderr)
+            return ""
+    return _passphrase(args, confirm=False)
+
+
+def _change_passphrase(vault, args) -> int:
+    from engine.history.rekey import change_passphrase
+
+    current = _current_passphrase(vault, args)
+    if current == "":
+        raise PonderError("No current passphrase given; nothing was changed.")
+    if not getattr(args, "passphrase_stdin", False) and sys.stdin.isatty():
+        print("Choose the new passphrase.", file=sys.stderr)
+    new = _passphrase(args, confirm=True)
+    if not new:
+        raise PonderError("No new passphrase given; nothing was changed.")
+    change_passphrase(vault, current, new)
+    if args.json:
+        _print_json({"mode": "passphrase"})
+    else:
+        print("The history now opens with the new passphrase; copies the old one opened are deleted.")
+    return 0
+
+
+def _use_keyring(vault, args) -> int:
+    from engine.history.rekey import move_to_keyring
+
+    current = _current_passphrase(vault, args)
+    if current == "":
+        raise PonderError("No passphrase given; nothing was changed.")
+    move_to_keyring(vault, current)
+    if args.json:
+        _print_json({"mode": "keyring", "backend": vault.record().backend})
+    else:
+        print(f"The history's key is now kept by {vault.keyring.describe()}; no passphrase is needed.")
+    return 0
 
 
 def _summary_dict(s) -> dict:

@@ -88,7 +88,7 @@ def run_list(args: argparse.Namespace, paths: Paths) -> int:
                   "source": m.stamp.source if m.stamp else "unverified", "bytes": m.disk_bytes,
                   "path": str(m.path)} for m in store.installed()]
     best = (rec.choice.model.id, rec.choice.variant.id) if rec.choice else None
-    models = [{"id": m.id, "name": m.name, "summary": m.summary, "variants": [
+    models: list[dict[str, Any]] = [{"id": m.id, "name": m.name, "summary": m.summary, "variants": [
         {"id": v.id, "label": v.label, "source": v.source, "bytes": v.size, "memory_gb": v.memory_gb,
          "recommended": (m.id, v.id) == best, "revision_verified": v.revision_verified}
         for v in m.variants]} for m in catalog.models]
@@ -216,7 +216,8 @@ class _Bar:
     """A one-line progress bar on a terminal; JSON lines for scripts; sparse lines otherwise."""
 
     def __init__(self, json_lines: bool) -> None:
-        self.json, self.tty, self.last = json_lines, sys.stderr.isatty(), ""
+        self.json, self.tty = json_lines, sys.stderr.isatty()
+        self.last: tuple[str, int] | None = None
 
     def show(self, p) -> None:
         if self.json:

@@ -8,6 +8,7 @@ import json
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 from typing import TextIO
 
 from engine.commands.common import add_model_options, fail
@@ -75,7 +76,7 @@ async def _summarize(args: argparse.Namespace, paths: Paths, options, out: Path 
         asyncio.get_running_loop().add_signal_handler(signal.SIGINT, control.cancel)
     except NotImplementedError:  # Windows: Ctrl-C raises KeyboardInterrupt instead
         pass
-    printer = _JsonProgress(sys.stdout) if args.json else _TextProgress(sys.stderr)
+    printer: Any = _JsonProgress(sys.stdout) if args.json else _TextProgress(sys.stderr)
     try:
         piped = [_stdin_document()] if "-" in args.files else []
         outcome = await read_documents([f for f in args.files if f != "-"], emit=printer.show, cancel=control.event)

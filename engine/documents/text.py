@@ -83,7 +83,8 @@ def _emit(lines: list[str], start: int, end: int, unit: str, p_first: int, p_las
 
 def markdown_sections(text: str) -> Iterator[Section]:
     """One section per heading ("§ Heading"), ignoring '#' lines inside code fences."""
-    heading, body, fenced = None, [], False
+    heading, fenced = None, False
+    body: list[str] = []
     for line in text.split("\n"):
         if line.lstrip().startswith(("```", "~~~")):
             fenced = not fenced

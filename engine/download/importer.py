@@ -20,6 +20,7 @@ from engine.catalog.schema import safe_relpath
 from engine.catalog.setup import STAMP_NAME
 from engine.download.errors import DownloadStopped, InstallError
 from engine.download.integrity import InstalledStamp, ManifestEntry, check_files, read_stamp
+from engine.download.staging import StagingKind, claim
 from engine.download.store import ModelStore, check_name
 from engine.errors import InvalidModelFolderError, ModelNotFoundError
 from engine.model_folder import CONFIG_NAME, validate_model_folder
@@ -95,6 +96,7 @@ def import_folder(src: Path, store: ModelStore, *, name: str | None = None, root
         check_files(src, manifest.files, full=True)
     staging = store.staging(name)
     shutil.rmtree(staging, ignore_errors=True)
+    claim(staging, StagingKind.IMPORT)
     target = staging / "files"
     total, done = sum(p.stat().st_size for p in files.values()), 0
     entries = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from engine.catalog.schema import CatalogModel, Variant
 from engine.download.job import Download, DownloadProgress, DownloadRequest, Phase
@@ -33,7 +33,7 @@ class ConvertInstall:
             name=name + ".hf", model=model.id, variant=variant.id, repo=variant.repo, subfolder="",
             revision=variant.revision, estimated_size=variant.size, probe_file="config.json",
             patterns=CHECKPOINT_FILES, is_onnx_model=False), store, endpoint=endpoint, install=False)
-        self._conversion = None
+        self._conversion: Any = None  # engine.convert.Conversion, imported lazily
         self._stopped = False
 
     def pause(self) -> None:

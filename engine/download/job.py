@@ -13,11 +13,13 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from engine import parent_watch
 from engine.catalog.schema import CatalogModel, FileEntry, Variant
@@ -26,6 +28,7 @@ from engine.download.errors import (
     NotEnoughSpaceError,
 )
 from engine.download.integrity import InstalledStamp, ManifestEntry, git_blob_sha1, sha256_file
+from engine.download.staging import StagingKind, claim
 from engine.download.store import ModelStore
 from engine.download.worker import FILES, JOB, PLAN
 from engine.model_folder import validate_model_folder
@@ -210,6 +213,7 @@ class Download:
         job = self.request.job(self.endpoint)
         if _read_json(staging / JOB) != job:
             shutil.rmtree(staging, ignore_errors=True)  # another variant or revision: start over
+        claim(staging, StagingKind.DOWNLOAD)
         (staging / FILES).mkdir(parents=True, exist_ok=True)
         tmp = staging / (JOB + ".tmp")
         tmp.write_text(json.dumps(job), encoding="utf-8")
@@ -231,25 +235,28 @@ class Download:
     def _transfer(self, staging: Path, on_progress: Callable[[DownloadProgress], None]) -> None:
         env = dict(os.environ, HF_HUB_OFFLINE="0", HF_HUB_DISABLE_TELEMETRY="1",
                    HF_HUB_DISABLE_PROGRESS_BARS="1")
-        with self._lock:
+        # The worker's output goes to files, not pipes: nothing reads a pipe while progress is
+        # polled, and a worker that says more than a pipe holds (64 KiB of warnings) would block
+        # on it forever.
+        with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
+            with self._lock:
+                if self._stop.is_set():
+                    raise DownloadStopped(self._cancelled)
+                self._proc = subprocess.Popen(
+                    [*self._command, str(staging)], stdout=out_file, stderr=err_file,
+                    stdin=subprocess.PIPE, text=True, env=env,  # stdin: see engine/parent_watch.py
+                )
+            proc = self._proc
+            try:
+                self._watch(proc, staging, on_progress)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                proc.communicate()  # reap it and close stdin whatever happened
             if self._stop.is_set():
                 raise DownloadStopped(self._cancelled)
-            self._proc = subprocess.Popen(
-                [*self._command, str(staging)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                stdin=subprocess.PIPE, text=True, env=env,  # stdin: see engine/parent_watch.py
-            )
-        proc = self._proc
-        try:
-            self._watch(proc, staging, on_progress)
-            out, err = proc.communicate()
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.communicate()  # reap it and close the pipes whatever happened
-        if self._stop.is_set():
-            raise DownloadStopped(self._cancelled)
-        if proc.returncode != 0:
-            raise _worker_error(out, err, proc.returncode, str(self.store.root))
+            if proc.returncode != 0:
+                raise _worker_error(_tail(out_file), _tail(err_file), proc.returncode, str(self.store.root))
 
     def _watch(self, proc: subprocess.Popen[str], staging: Path,
                on_progress: Callable[[DownloadProgress], None]) -> None:
@@ -316,6 +323,13 @@ def _worker_error(out: str, err: str, code: int, where: str) -> DownloadError:
     if kind == "integrity":
         return IntegrityError(file or "?", message)
     return DownloadError(message)
+
+
+def _tail(handle: IO[bytes], limit: int = 64 * 1024) -> str:
+    """The last `limit` bytes a worker wrote to a file (its report is its last line)."""
+    size = handle.seek(0, os.SEEK_END)
+    handle.seek(max(0, size - limit))
+    return handle.read().decode("utf-8", errors="replace")
 
 
 def _bytes_on_disk(folder: Path) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 from engine.catalog.setup import STAMP_NAME
 from engine.download.errors import InstallError
 from engine.download.integrity import InstalledStamp, check_files, fsync_dir, read_stamp, write_stamp
+from engine.download.staging import StagingKind, read_record
 from engine.model_folder import CONFIG_NAME
 from engine.paths import Paths
 
@@ -128,7 +129,8 @@ class ModelStore:
         return marked
 
     def cleanup(self, now: float | None = None) -> list[str]:
-        """At start: empty the trash, drop old or orphaned staging folders. Returns what went."""
+        """Empty the trash and drop staging folders nobody will use again (engine/download/staging.py
+        says which). Safe while downloads or builds run, in this process or another. Returns what went."""
         removed = []
         now = time.time() if now is None else now
         trash = self.root / TRASH
@@ -139,18 +141,45 @@ class ModelStore:
         staging = self.root / STAGING
         if staging.is_dir():
             for entry in staging.iterdir():
-                job = entry / "job.json"
-                stale = not job.is_file() or now - job.stat().st_mtime > STALE_AFTER_S
-                if stale:
-                    shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink()
+                if not entry.is_dir():
+                    entry.unlink()
                     removed.append(str(entry))
-                else:
+                elif _staging_is_stale(entry, now):
+                    shutil.rmtree(entry, ignore_errors=True)
+                    removed.append(str(entry))
+                elif not _owner_is_alive(entry):
                     for junk in entry.rglob("*.incomplete"):  # huggingface_hub's own temp files
                         junk.unlink(missing_ok=True)
                         removed.append(str(junk))
         for name in removed:
             log.info("removed stale %s", name)
         return removed
+
+
+def _owner_is_alive(folder: Path) -> bool:
+    record = read_record(folder)
+    return record is not None and record.owner.alive()
+
+
+def _staging_is_stale(folder: Path, now: float) -> bool:
+    """Whether a staging folder can go: never while its owner runs; a download stays resumable
+    for STALE_AFTER_S, a finished build stays reusable as long; anything else goes."""
+    record = read_record(folder)
+    if record is not None and record.owner.alive():
+        return False
+    kind = record.kind if record is not None else None
+    if kind is None and (folder / "job.json").is_file():
+        kind = StagingKind.DOWNLOAD  # written by a Ponder from before staging records
+    if kind is StagingKind.DOWNLOAD:
+        marker = folder / "job.json"
+    elif kind is StagingKind.BUILD:
+        marker = folder / "done"
+    else:
+        return True  # an import, or a folder nobody claimed: nothing to resume
+    try:
+        return now - marker.stat().st_mtime > STALE_AFTER_S
+    except OSError:
+        return True
 
 
 def disk_use(folder: Path) -> int:

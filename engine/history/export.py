@@ -109,7 +109,7 @@ def _validated(text: str, source: str) -> dict[str, Any]:
                 or not isinstance(m.get("content", ""), str) \
                 or not isinstance(m.get("thinking", ""), str):
             raise bad(f"message {index} is malformed")
-        stats = m.get("stats") if isinstance(m.get("stats"), dict) else {}
+        stats = m["stats"] if isinstance(m.get("stats"), dict) else {}
         messages.append({
             "role": m["role"], "content": m.get("content", ""), "thinking": m.get("thinking", ""),
             "created": _number(m.get("created")), "complete": m.get("complete", True) is not False,
@@ -128,8 +128,9 @@ def _text(value: object) -> str:
 
 
 def _number(value: object) -> float | None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
-    return float(value) if ok and 0 <= value < 1e11 else None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
+        return None
+    return float(value) if 0 <= value < 1e11 else None
 
 
 def _when(timestamp: float) -> str:

@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 from engine.history.files import write_private
 
@@ -84,6 +85,12 @@ def key_id(key: bytes) -> str:
     return hmac.new(key, b"ponder history key id", hashlib.sha256).hexdigest()[:32]
 
 
+def purpose_key(key: bytes, purpose: str) -> bytes:
+    """A separate key for another private file (e.g. the summary journal): HMAC-SHA256 of the
+    purpose under the history key, so neither key reveals the other."""
+    return hmac.new(key, b"ponder/" + purpose.encode(), hashlib.sha256).digest()
+
+
 def derive_key(passphrase: str, salt: bytes, params: ScryptParams) -> bytes:
     """scrypt(passphrase, salt) → a raw 32-byte key."""
     return hashlib.scrypt(passphrase.encode("utf-8"), salt=salt, n=params.n, r=params.r,
@@ -121,7 +128,7 @@ class Keyring:
         """The backend that would store a secret (the chainer's first), or None."""
         try:
             backend = self._provider()
-        except Exception:  # a broken keyringrc or backend import: treat as no keyring
+        except Exception:  # noqa: BLE001 - a broken keyringrc or backend import: treat as no keyring
             return None
         inner = getattr(backend, "backends", None)
         if backend_name(backend) == "keyring.backends.chainer.ChainerBackend":
@@ -142,8 +149,9 @@ class Keyring:
         """Write the key to `backend` (which must be allowlisted) and read it back."""
         if backend_name(backend) not in self.allowed:
             raise PermissionError(f"{backend_name(backend)} is not a secure keyring")
-        backend.set_password(KEYRING_SERVICE, name, key.hex())
-        if backend.get_password(KEYRING_SERVICE, name) != key.hex():
+        keyring: Any = backend  # a keyring.backend.KeyringBackend, typed loosely by its callers
+        keyring.set_password(KEYRING_SERVICE, name, key.hex())
+        if keyring.get_password(KEYRING_SERVICE, name) != key.hex():
             raise OSError("the keyring did not keep the key")
 
     def fetch(self, backend_class: str, name: str) -> bytes | None:
@@ -154,8 +162,8 @@ class Keyring:
                 or backend_class not in self.allowed:
             raise LookupError(self.describe())
         try:
-            value = backend.get_password(KEYRING_SERVICE, name)
-        except Exception as exc:  # keyring raises many types (KeyringLocked, dbus errors…)
+            value = cast(Any, backend).get_password(KEYRING_SERVICE, name)
+        except Exception as exc:  # noqa: BLE001 - keyring raises many types (KeyringLocked, dbus errors…)
             raise OSError(type(exc).__name__) from None
         if value is None:
             return None

@@ -33,6 +33,7 @@ from engine.history.keys import (
     derive_key,
     key_id,
     new_key,
+    purpose_key,
 )
 from engine.history.store import HistoryStore
 
@@ -117,18 +118,31 @@ class HistoryVault:
                                          (RecoveryChoice.ENTER_PASSPHRASE, *self._fallbacks()))
             return key
         try:
-            key = self.keyring.fetch(record.backend, record.key_name)
+            fetched = self.keyring.fetch(record.backend, record.key_name)
         except LookupError as exc:
             raise HistoryLockedError(LockReason.KEYRING_CHANGED, path, retry,
                                      detail=f"expected {record.backend}, found {exc}") from None
         except OSError as exc:
             raise HistoryLockedError(LockReason.KEYRING_UNAVAILABLE, path, retry,
                                      detail=str(exc)) from None
-        if key is None:
+        if fetched is None:
             raise HistoryLockedError(LockReason.KEY_MISSING, path, retry)
-        if key_id(key) != record.key_id:
+        if key_id(fetched) != record.key_id:
             raise HistoryLockedError(LockReason.KEY_WRONG, path, retry)
-        return key
+        return fetched
+
+    def derived_key(self, purpose: str, *, passphrase: str | None = None) -> bytes | None:
+        """A key for another private file, derived from the history key (keys.purpose_key).
+
+        None when the history is unencrypted by the user's choice or not set up yet; raises
+        HistoryLockedError when its key cannot be had now (a passphrase not given, the keyring away).
+        """
+        record = self.record()
+        if record is None or record.mode == "unencrypted":
+            return None
+        key = self._key_for(record, self.folder / record.database, passphrase)
+        assert key is not None
+        return purpose_key(key, purpose)
 
     def _fallbacks(self) -> tuple[RecoveryChoice, ...]:
         restore = (RecoveryChoice.RESTORE_BACKUP,) if self.backups() else ()
@@ -159,7 +173,7 @@ class HistoryVault:
         key_name = f"store-{uuid.uuid4().hex}"
         try:
             self.keyring.store(backend, key_name, key)
-        except Exception as exc:  # a keyring that refuses (locked, dbus gone): ask the user
+        except Exception as exc:  # noqa: BLE001 - a keyring that refuses (locked, dbus gone): ask the user
             log.warning("keyring refused the history key: %s", type(exc).__name__)
             raise HistorySetupNeededError(self.keyring.describe()) from None
         record = KeyRecord(mode="keyring", database=name, created=self._clock(),
@@ -174,9 +188,10 @@ class HistoryVault:
             if not passphrase:
                 raise ValueError("a passphrase is required")
             salt = secrets.token_bytes(16)
-            key: bytes | None = derive_key(passphrase, salt, self.scrypt)
+            derived = derive_key(passphrase, salt, self.scrypt)
+            key: bytes | None = derived
             record = KeyRecord(mode="passphrase", database=name, created=self._clock(),
-                               key_id=key_id(key), salt=salt.hex(), scrypt=self.scrypt)
+                               key_id=key_id(derived), salt=salt.hex(), scrypt=self.scrypt)
         else:
             key = None
             record = KeyRecord(mode="unencrypted", database=name, created=self._clock())
@@ -201,6 +216,7 @@ class HistoryVault:
             self.record_path.replace(self.folder / f"store-{stamp}.json.old")
         if backend is not None:
             return self._create_keyring_store(name, backend)
+        assert choice is not None  # no choice means the keyring, which was checked above
         return self._create_without_keyring(name, choice, passphrase)
 
     def needs_new_file(self) -> bool:
@@ -247,7 +263,7 @@ class HistoryVault:
                 store.backup_to(copy)
             finally:
                 copy.close()
-        except Exception as exc:  # a failed backup must not stop the store from opening
+        except Exception as exc:  # noqa: BLE001 - a failed backup must not stop the store from opening
             log.warning("history backup failed: %s", type(exc).__name__)
             target.unlink(missing_ok=True)
             return

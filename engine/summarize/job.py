@@ -17,7 +17,7 @@ from engine.paths import Paths
 from engine.summarize.events import Stage, SummaryEvent, SummaryProgress
 from engine.summarize.pipeline import Summarizer
 from engine.summarize.steps import ChatBackend
-from engine.summarize.store import ProgressStore
+from engine.summarize.store import journal_store
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,6 @@ def make_summarizer(backend: ChatBackend, folder: ModelFolder, paths: Paths | No
     """A Summarizer for the loaded model, saving progress under the cache folder."""
     from engine.summarize.tokens import ModelTokenCounter
 
-    store = ProgressStore(paths.cache / "summaries") if paths is not None else None
+    store = journal_store(paths) if paths is not None else None
     return Summarizer(backend, ModelTokenCounter(folder.path), context=context_of(folder),
                       model=f"{folder.name}:{folder.path}", store=store)

@@ -28,6 +28,19 @@ from engine.summarize.tokens import CachedCounter, TokenCounter
 
 #: Most key points kept from one chunk.
 MAX_POINTS_PER_CHUNK = 8
+#: A chunk is not split below this many characters when the model's prompt needs more room.
+MIN_PIECE_CHARS = 200
+
+
+def _split_text(text: str, size: int) -> list[str]:
+    """Consecutive pieces of at most `size` characters, cut at a space where there is one."""
+    pieces = []
+    while len(text) > size:
+        cut = text.rfind(" ", size // 2, size)
+        cut = cut if cut > 0 else size
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip()
+    return [*pieces, text] if text else pieces
 
 
 class Summarizer:
@@ -114,25 +127,29 @@ class _Job:
 
     async def _map_step(self, plan: Plan, chunk: Chunk, total: int) -> str:
         """One map request. If the model's template needs more room than planned (a long system
-        prompt of its own), retry without the carried points, then with the text cut to fit."""
-        carried, text = self._carried(plan.carry), chunk.text
-        for attempt in range(3):
+        prompt of its own), retry without the carried points, then in pieces that fit: every
+        part of the text is read (cutting it to fit dropped the sections at its end)."""
+        carried, pieces, answers = self._carried(plan.carry), [chunk.text], []
+        while pieces:
+            text = pieces[0]
             try:
-                return await run_step(
+                answers.append(await run_step(
                     self.owner.backend, self.control, self.counts,
                     prompt=prompts.map_prompt(
                         text=text, step=chunk.index + 1, total=total,
                         where=describe(chunk.sources, with_document=self.with_document),
                         carried=carried, options=self.options, max_points=MAX_POINTS_PER_CHUNK),
-                    thinking=plan.map_thinking, max_new=plan.map_new)
+                    thinking=plan.map_thinking, max_new=plan.map_new))
+                pieces.pop(0)
             except ContextTooLongError as exc:
-                if attempt == 2:
-                    raise
                 if carried:
                     carried = []
-                else:
-                    text = text[: max(1, int(len(text) * exc.available / exc.needed * 0.9))]
-        raise AssertionError("unreachable")
+                    continue
+                size = min(len(text) // 2, int(len(text) * exc.available / exc.needed * 0.9))
+                if size < MIN_PIECE_CHARS:
+                    raise
+                pieces[:1] = _split_text(text, size)
+        return "\n".join(answers)
 
     def _carried(self, budget: int) -> list[str]:
         """The most recent points that fit the carry budget, oldest first."""

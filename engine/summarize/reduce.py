@@ -98,7 +98,8 @@ class Reducer:
 
 def _cap(points: list[Point], counter: TokenCounter, budget: int) -> list[Point]:
     """A model may ignore the limit in the prompt; keep what fits the budget so rounds shrink."""
-    out, used = [], 0
+    out: list[Point] = []
+    used = 0
     for point in points:
         used += counter.count(point.text) + 4
         if out and used > budget:

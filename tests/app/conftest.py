@@ -7,12 +7,9 @@ running: every qtbot.waitUntil/waitSignal spins Qt, and with it the asyncio task
 from __future__ import annotations
 
 import asyncio
-import os
-from pathlib import Path
 
 import pytest
 
-from engine.paths import demo_model_dir
 
 
 @pytest.fixture
@@ -50,19 +47,6 @@ def qloop(qapp):
     assert not errors, errors
 
 
-def demo_spec() -> str | None:
-    """The demo model ('demo'), or PONDER_TEST_MODEL while the demo is not committed."""
-    if (demo_model_dir() / "genai_config.json").is_file():
-        return "demo"
-    override = os.environ.get("PONDER_TEST_MODEL")
-    if override and (Path(override) / "genai_config.json").is_file():
-        return override
-    return None
-
-
-requires_demo = pytest.mark.skipif(demo_spec() is None, reason="the demo model is not in resources/models/demo yet")
-
-
 @pytest.fixture
 def ponder(qtbot, qloop, ponder_home):
     """The real window on the real demo model, shown and loaded."""
@@ -70,10 +54,7 @@ def ponder(qtbot, qloop, ponder_home):
 
     from app.main import build_app
 
-    spec = demo_spec()
-    if spec is None:
-        pytest.skip("the demo model is not in resources/models/demo yet")
-    app = build_app(QApplication.instance(), ponder_home, model=spec)
+    app = build_app(QApplication.instance(), ponder_home, model="demo")
     # The demo model is reliable only near-greedy (its README); the window samples by default.
     app.settings.set("temperature", 0.05)
     app.show()

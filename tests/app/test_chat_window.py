@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit, QPushButton, QTextBrowser
 
 from app.chat.conversation import Phase
-from engine.events import FinishReason
-from tests.app.conftest import requires_demo
+from engine.events import FinishReason, ThinkingDelta
 
-pytestmark = requires_demo
 
 TURN_TIMEOUT_MS = 60_000
 
@@ -53,9 +53,9 @@ def test_window_is_usable_at_once_and_shows_the_model(ponder, qtbot):
     status = window.status
     assert status.model.text() == ponder.controller.model.folder.name
     assert "CPU" in status.provider.text()
-    if ponder.model_spec() == "demo":
-        assert window.model_banner.isVisible()
-        assert "demo model" in window.model_banner.label.text()
+    assert ponder.model_spec() == "demo"
+    assert window.model_banner.isVisible()
+    assert "demo model" in window.model_banner.label.text()
 
 
 def test_ask_streams_the_answer_and_the_thinking_collapses(ponder, qtbot):
@@ -104,25 +104,61 @@ def test_escape_stops(ponder, qtbot):
     assert _reply(ponder).finish is FinishReason.CANCELLED
 
 
-def test_answer_now_ends_the_thinking_and_answers(ponder, qtbot):
+def _hold_after_first_thought(ponder, monkeypatch) -> threading.Event:
+    """Make the engine wait after its first thinking text until the returned event is set.
+
+    The demo model thinks for a few milliseconds only, faster than a click lands; holding the
+    inference thread (in the event callback it calls) gives the test a user's reaction time."""
+    release = threading.Event()
+    real_generate = ponder.service.generate
+
+    def generate(request, control, emit, **kwargs):
+        held = []
+
+        def gated(event):
+            emit(event)
+            if isinstance(event, ThinkingDelta) and not held:
+                held.append(event)
+                release.wait(30)
+
+        return real_generate(request, control, gated, **kwargs)
+
+    monkeypatch.setattr(ponder.service, "generate", generate)
+    return release
+
+
+def test_answer_now_while_thinking_ends_the_thinking_and_offers_to_think_on(ponder, qtbot, monkeypatch):
+    release = _hold_after_first_thought(ponder, monkeypatch)
     _ask(qtbot, ponder, "What is 55 plus 21?")
     pane = _last_widget(ponder).assistant.thinking
-    # The demo model thinks for a moment only: click at once, as a quick user would.
+    qtbot.waitUntil(lambda: bool(_reply(ponder).thinking), timeout=TURN_TIMEOUT_MS)  # it has begun thinking
     assert pane.live_answer_now.isVisible()
     qtbot.mouseClick(pane.live_answer_now, Qt.MouseButton.LeftButton)
+    release.set()
     _wait_done(qtbot, ponder)
     reply = _reply(ponder)
     assert reply.finish is FinishReason.ANSWER_NOW
-    assert reply.answer.strip() and _answer_text(ponder)
-    if reply.thinking:  # it had begun thinking: the pane offers to think on
-        assert pane.notice.isVisible() and "You asked for the answer" in pane.notice_label.text()
-        assert pane.continue_button.isVisible()
-    else:  # cut before its first thought: nothing to continue, but the user is told
-        notice = _last_widget(ponder).findChild(QLabel, "replyNotice")
-        assert notice.isVisible() and "You asked for the answer" in notice.text()
+    assert reply.thinking and reply.answer.strip() and _answer_text(ponder)
+    assert pane.notice.isVisible() and "You asked for the answer" in pane.notice_label.text()
+    assert pane.continue_button.isVisible()
 
 
-def test_budget_forced_answer_then_continue_thinking(ponder, qtbot):
+def test_answer_now_before_the_first_thought_tells_the_user(ponder, qtbot):
+    # Asked for at once, before the turn has produced anything (both calls before the loop runs).
+    assert ponder.controller.send("What is 55 plus 21?")
+    assert ponder.controller.answer_now()
+    _wait_done(qtbot, ponder)
+    reply = _reply(ponder)
+    assert reply.finish is FinishReason.ANSWER_NOW
+    assert reply.thinking == "" and reply.answer.strip() and _answer_text(ponder)
+    notice = _last_widget(ponder).findChild(QLabel, "replyNotice")
+    assert notice.isVisible() and "You asked for the answer" in notice.text()
+
+
+def _budget_run_then_continue(ponder, qtbot):
+    """A turn cut by a 16-token thinking budget, then "Continue thinking" with no budget; greedy,
+    so the demo model's path is the same on every run."""
+    ponder.controller.greedy = True
     ponder.settings.set("budget_low", 16)
     effort = ponder.window.findChild(QComboBox, "effortSelector")
     effort.setCurrentIndex(effort.findData("low"))
@@ -141,19 +177,16 @@ def test_budget_forced_answer_then_continue_thinking(ponder, qtbot):
     reply = _reply(ponder)
     assert reply.thinking.startswith(first_thinking) and len(reply.thinking) > len(first_thinking)
     assert reply.thinking_tokens > 16
-    if reply.finish is FinishReason.NO_ANSWER:
-        # The demo was never trained to resume; when it stops inside the thinking the pane says so
-        # and "Answer now" gets the answer from the thinking so far.
-        assert "gave no answer" in pane.notice_label.text()
-        qtbot.mouseClick(pane.notice_answer_now, Qt.MouseButton.LeftButton)
-        _wait_done(qtbot, ponder)
-        assert _reply(ponder).finish is FinishReason.STOP
-        assert _reply(ponder).answer.strip() and _answer_text(ponder)
-        assert not pane.notice.isVisible()
-    else:
-        assert reply.finish is FinishReason.STOP
-        assert not pane.notice.isVisible()
-        assert "The answer is" in _answer_text(ponder)
+    return reply, pane
+
+
+def test_budget_forced_answer_then_continue_thinking(ponder, qtbot):
+    reply, pane = _budget_run_then_continue(ponder, qtbot)
+    # Greedy, the demo model goes on from where the budget cut it and answers.
+    assert reply.finish is FinishReason.STOP, reply.finish
+    assert reply.answer.strip() == "The answer is 82."
+    assert not pane.notice.isVisible()
+    assert "The answer is 82." in _answer_text(ponder)
 
 
 def test_regenerate_replaces_the_last_answer(ponder, qtbot):
@@ -241,7 +274,6 @@ def test_a_model_that_fails_to_load_is_explained_and_settings_recover(qtbot, qlo
     from PySide6.QtWidgets import QApplication
 
     from app.main import build_app
-    from tests.app.conftest import demo_spec
 
     app = build_app(QApplication.instance(), ponder_home, model=str(ponder_home.data / "no-such-model"))
     app.show()
@@ -254,7 +286,7 @@ def test_a_model_that_fails_to_load_is_explained_and_settings_recover(qtbot, qlo
     assert _last_widget(app).findChild(QLabel, "replyError").isVisible()
 
     fixed = app.settings.copy()
-    fixed.set("model", demo_spec())
+    fixed.set("model", "demo")
     fixed.set("temperature", 0.05)
     app.apply_settings(fixed)
     qtbot.waitUntil(lambda: app.controller.model is not None, timeout=60_000)

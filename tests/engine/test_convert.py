@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,10 +17,8 @@ from engine.paths import resources_dir
 
 
 def checkpoint() -> Path:
-    for folder in (resources_dir() / "models" / "demo-hf", Path("/tmp/proto/hf")):
-        if (folder / "config.json").is_file():
-            return folder
-    pytest.skip("no demo checkpoint")
+    """The demo model's Hugging Face checkpoint (part of the repository)."""
+    return resources_dir() / "models" / "demo-hf"
 
 
 def needs_builder_tools() -> None:
@@ -113,3 +110,30 @@ def test_cpu_only_path_downloads_the_checkpoint_then_builds_it(store, ponder_hom
     assert read_stamp(path).variant == "cpu-int4"
     assert setup_for_spec("phi-4-mini-reasoning", ponder_home).catalog_id == "phi-4-mini-reasoning"
     assert not any((store.root / ".staging").iterdir())
+
+
+def test_cleaning_the_store_during_a_build_keeps_the_build(store, ponder_home):
+    # What File -> Models... does each time it opens, and `ponder models` at start, while a build
+    # runs in the background: the build's folder must survive and the build must install.
+    import sys
+
+    go = ponder_home.cache / "go"
+    ponder_home.cache.mkdir(parents=True, exist_ok=True)
+    demo = resources_dir() / "models" / "demo"
+    builder = [sys.executable, "-c",
+               "import os, shutil, sys, time\n"
+               "print('Reading layer 0', flush=True)\n"
+               f"while not os.path.exists({str(go)!r}): time.sleep(0.01)\n"
+               f"shutil.copytree({str(demo)!r}, sys.argv[2])\n"]
+    conversion = Conversion(ConvertRequest("m", checkpoint()), store, command=builder)
+    kept = []
+
+    def on_progress(progress):
+        if progress.stage.startswith("reading layer"):
+            store.cleanup()
+            kept.append((store.staging("m.convert") / "convert.json").exists())
+            go.touch()
+
+    path = conversion.run(on_progress)
+    assert kept == [True]
+    assert store.get("m") is not None and path == store.folder("m")

@@ -59,9 +59,15 @@ def test_greedy_answer_with_visible_thinking(service):
     assert stats.time_to_first_token_s is not None and stats.decode_tokens_per_s
 
 
-def test_sampling_finishes_with_an_answer(service):
-    _, done = run(service, ask("What is 12 plus 30?"))
-    assert done.reason is FinishReason.STOP and done.answer.startswith("The answer is")
+def test_sampling_with_one_candidate_left_follows_the_greedy_path(service):
+    # og.Engine takes no per-turn seed, so a sampled turn cannot be replayed. With a tiny top_p
+    # the sampler keeps one candidate per step (the likeliest), so the sampled path must equal
+    # the greedy one exactly. (top_k=1 with a temperature is refused by og as contradictory.)
+    _, greedy = run(service, ask("What is 12 plus 30?", sampling=GREEDY))
+    _, sampled = run(service, ask("What is 12 plus 30?",
+                                  sampling=Sampling(greedy=False, temperature=0.8, top_p=1e-6, top_k=50)))
+    assert greedy.reason is FinishReason.STOP and greedy.answer == "The answer is 42."
+    assert (sampled.reason, sampled.thinking, sampled.answer) == (greedy.reason, greedy.thinking, greedy.answer)
 
 
 def test_thinking_budget_forces_the_answer(service):

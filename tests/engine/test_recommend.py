@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from engine.catalog.load import load_catalog
-from engine.hardware import HardwareFacts
+from dataclasses import replace
+
+from engine.hardware import detect_hardware
 from engine.providers import InstallInfo
 from engine.recommend import GB, GpuMemory, assess, machine_from, recommend
+from tests.engine import ep_devices
 
 
 @pytest.fixture(scope="module")
@@ -15,9 +18,16 @@ def catalog():
     return load_catalog()
 
 
-def hardware(ram_total, ram_free, gpus=(), npus=(), machine="x86_64"):
-    return HardwareFacts("Windows", machine, "cpu", 8, int(ram_total * GB), int(ram_free * GB),
-                         tuple(gpus), tuple(npus))
+def hardware(ram_total, ram_free, devices=ep_devices.WINDOWS_NVIDIA_LAPTOP[:1], machine="x86_64"):
+    """A Windows machine as detection sees it: onnxruntime's device list (tests/engine/ep_devices.py)."""
+    facts = detect_hardware(lambda: devices, system="Windows")
+    return replace(facts, machine=machine, cpu="cpu", cores=8, ram_total=int(ram_total * GB),
+                   ram_available=int(ram_free * GB))
+
+
+def machine_for(hardware, install, gpu_memory=(), can_build=True):
+    """machine_from() with the build tools' presence stated, not looked up on this machine."""
+    return machine_from(hardware, install, gpu_memory, can_build=can_build)
 
 
 NO_EXTRAS = InstallInfo(cuda_library=False, dml_build=False, plugin_modules=frozenset())
@@ -26,7 +36,7 @@ QNN = InstallInfo(cuda_library=False, dml_build=False, plugin_modules=frozenset(
 
 
 def test_8_gb_cpu_only_laptop_gets_mini_built_locally(catalog):
-    machine = machine_from(hardware(8, 6.0), NO_EXTRAS)
+    machine = machine_for(hardware(8, 6.0), NO_EXTRAS)
     rec = recommend(catalog, machine)
     assert (rec.choice.model.id, rec.choice.variant.id) == ("phi-4-mini-reasoning", "cpu-int4")
     assert rec.choice.variant.source == "convert"
@@ -36,7 +46,7 @@ def test_8_gb_cpu_only_laptop_gets_mini_built_locally(catalog):
 
 
 def test_16_gb_with_a_12_gb_nvidia_gpu_gets_the_14b_on_the_gpu(catalog):
-    machine = machine_from(hardware(16, 10, gpus=["NVIDIA GPU (card0)"]), CUDA,
+    machine = machine_for(hardware(16, 10, devices=ep_devices.WINDOWS_NVIDIA_LAPTOP), CUDA,
                            (GpuMemory("RTX 4070", int(12 * GB), int(11.5 * GB)),))
     rec = recommend(catalog, machine)
     assert (rec.choice.model.id, rec.choice.variant.id) == ("phi-4-reasoning", "gpu-int4")
@@ -45,7 +55,7 @@ def test_16_gb_with_a_12_gb_nvidia_gpu_gets_the_14b_on_the_gpu(catalog):
 
 
 def test_a_small_gpu_falls_back_to_mini_and_says_why(catalog):
-    machine = machine_from(hardware(16, 10, gpus=["NVIDIA GPU (card0)"]), CUDA,
+    machine = machine_for(hardware(16, 10, devices=ep_devices.WINDOWS_NVIDIA_LAPTOP), CUDA,
                            (GpuMemory("RTX 3050", int(8 * GB), int(7.5 * GB)),))
     rec = recommend(catalog, machine)
     assert (rec.choice.model.id, rec.choice.variant.id) == ("phi-4-mini-reasoning", "gpu-int4")
@@ -53,21 +63,21 @@ def test_a_small_gpu_falls_back_to_mini_and_says_why(catalog):
 
 
 def test_snapdragon_npu_machine_gets_reasoning_plus_on_the_npu(catalog):
-    machine = machine_from(hardware(32, 20, npus=["Qualcomm NPU"], machine="ARM64"), QNN)
+    machine = machine_for(hardware(32, 20, devices=ep_devices.SNAPDRAGON_X, machine="ARM64"), QNN)
     rec = recommend(catalog, machine)
     assert (rec.choice.model.id, rec.choice.variant.id) == ("phi-4-reasoning-plus", "npu-qnn-int4")
     assert rec.choice.provider == "qnn"
 
 
 def test_64_gb_workstation_runs_the_14b_on_cpu(catalog):
-    machine = machine_from(hardware(64, 50), NO_EXTRAS)
+    machine = machine_for(hardware(64, 50), NO_EXTRAS)
     rec = recommend(catalog, machine)
     assert (rec.choice.model.id, rec.choice.variant.id) == ("phi-4-reasoning", "cpu-int4")
     assert any("needs a Qualcomm NPU" in r for r in rec.reasons)
 
 
 def test_a_choice_that_does_not_fit_gets_a_warning_with_numbers(catalog):
-    machine = machine_from(hardware(8, 5.5), NO_EXTRAS)
+    machine = machine_for(hardware(8, 5.5), NO_EXTRAS)
     model = catalog.model("phi-4-reasoning")
     fit = assess(model, model.variant("cpu-int4"), machine)
     assert not fit.fits
@@ -78,14 +88,14 @@ def test_a_choice_that_does_not_fit_gets_a_warning_with_numbers(catalog):
 
 
 def test_a_tiny_machine_gets_the_demo(catalog):
-    rec = recommend(catalog, machine_from(hardware(4, 2), NO_EXTRAS))
+    rec = recommend(catalog, machine_for(hardware(4, 2), NO_EXTRAS))
     assert rec.choice is None and "demo" in rec.summary()
 
 
 def test_without_the_build_tools_a_prebuilt_model_is_recommended_instead(catalog):
     """The packaged app has no model builder: an 8 GB laptop gets a prebuilt CPU model, and
     choosing the build anyway is warned about."""
-    machine = machine_from(hardware(8, 6.0), NO_EXTRAS, can_build=False)
+    machine = machine_for(hardware(8, 6.0), NO_EXTRAS, can_build=False)
     rec = recommend(catalog, machine)
     assert (rec.choice.model.id, rec.choice.variant.id) == ("phi-4-mini-instruct", "cpu-int4")
     text = "\n".join(rec.reasons)
@@ -95,7 +105,7 @@ def test_without_the_build_tools_a_prebuilt_model_is_recommended_instead(catalog
 
 
 def test_a_16_gb_snapdragon_laptop_gets_mini_on_the_npu(catalog):
-    machine = machine_from(hardware(16, 8, npus=["Qualcomm NPU"], machine="ARM64"), QNN)
+    machine = machine_for(hardware(16, 8, devices=ep_devices.SNAPDRAGON_X, machine="ARM64"), QNN)
     rec = recommend(catalog, machine)
     assert (rec.choice.model.id, rec.choice.variant.id) == ("phi-4-mini-reasoning", "npu-qnn-int4")
     assert "Phi-4-reasoning-plus (Qualcomm NPU int4) needs about 10.0 GB of RAM; 8.0 GB are free." in rec.reasons

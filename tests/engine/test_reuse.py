@@ -80,3 +80,16 @@ def test_a_cache_link_leading_outside_the_repository_is_refused(tmp_path, catalo
 
 def test_nothing_found_on_a_clean_machine(tmp_path, catalog):
     assert find_reusable(catalog, environ={}, home=tmp_path) == []
+
+
+def test_foundry_locals_mini_reasoning_cpu_build_is_found_and_its_trtrtx_build_is_not_taken_for_ours(
+        tmp_path, catalog):
+    home = tmp_path / "home"
+    models = home / ".foundry" / "cache" / "models" / "Microsoft"
+    cpu = models / "Phi-4-mini-reasoning-generic-cpu-4" / "cpu-int4-rtn-block-32-acc-level-4"
+    trt = models / "Phi-4-mini-reasoning-trtrtx-gpu-1" / "v1"
+    shutil.copytree(served_model(), cpu)
+    shutil.copytree(served_model(), trt)
+    found = {f.path: f for f in find_reusable(catalog, environ={}, home=home)}
+    assert (found[cpu].tool, found[cpu].model, found[cpu].variant) == (FOUNDRY, "phi-4-mini-reasoning", "cpu-int4")
+    assert found[trt].model == "phi-4-mini-reasoning" and found[trt].variant is None

@@ -7,16 +7,6 @@ import subprocess
 
 import pytest
 
-KEYRING_SCRIPT = """
-def run(args, paths):
-    import keyring, keyring.backend
-    names = sorted(type(k).__module__ + "." + type(k).__name__ for k in keyring.backend.get_all_keyring())
-    print("backends:", *names)
-    print("effective:", type(keyring.get_keyring()).__module__)
-    return 0
-"""
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_bundle_holds_what_is_loaded_at_run_time(bundle):
@@ -45,10 +35,8 @@ def test_bundle_holds_what_is_loaded_at_run_time(bundle):
 @pytest.mark.skipif(shutil.which("dbus-run-session") is None or shutil.which("gnome-keyring-daemon") is None,
                     reason="needs dbus and gnome-keyring (tools/test.sh installs them)")
 def test_frozen_keyring_finds_the_secret_service_and_no_plaintext_backend(bundle, tmp_path):
-    script = tmp_path / "keyring_session.py"
-    script.write_text(KEYRING_SCRIPT)
     shell = ("printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; "
-             f"exec {bundle / 'ponder'} --run-session {script}")
+             f"exec {bundle / 'ponder'} --run-scenario keyring-backends")
     result = subprocess.run(["dbus-run-session", "--", "sh", "-c", shell],
                             env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
                             capture_output=True, text=True, timeout=120)

@@ -50,18 +50,19 @@ def test_entry_runs_an_engine_worker_module(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-def test_the_inputs_digest_follows_sources_but_not_the_session_script(tmp_path):
+def test_the_inputs_digest_follows_the_sources(tmp_path):
     sys.path.insert(0, str(ROOT / "installer"))
     try:
         from inputs import inputs_digest
     finally:
         sys.path.remove(str(ROOT / "installer"))
-    for folder in ("app", "engine", "resources", "installer/proof"):
+    for folder in ("app", "engine", "resources", "installer"):
         (tmp_path / folder).mkdir(parents=True)
     (tmp_path / "pyproject.toml").write_text("[project]\n")
     (tmp_path / "engine" / "a.py").write_text("x = 1\n")
     before = inputs_digest(tmp_path)
-    (tmp_path / "installer" / "proof" / "gui_session.py").write_text("# new step\n")
+    (tmp_path / "engine" / "__pycache__").mkdir()
+    (tmp_path / "engine" / "__pycache__" / "a.pyc").write_bytes(b"\0")
     assert inputs_digest(tmp_path) == before
     (tmp_path / "engine" / "a.py").write_text("x = 2\n")
     assert inputs_digest(tmp_path) != before

@@ -13,9 +13,8 @@ from app.history.panel import Dialogs, HistoryPanel
 from engine.history.keys import SECURE_BACKENDS, Keyring, backend_name
 from engine.history.records import MessageStatus
 from engine.history.vault import HistoryVault
-from tests.app.conftest import requires_demo
 
-pytestmark = [requires_demo, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 TURN_TIMEOUT_MS = 60_000
 
 

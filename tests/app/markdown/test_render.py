@@ -75,3 +75,24 @@ def test_multi_line_environments_are_drawn_row_by_row_not_shown_as_source(tex):
     image = draw(normalise_tex(tex), display=True, color="#000000", point_size=11, scale=1)
     assert image is not None and image.png.startswith(b"\x89PNG")
     assert image.height > 1.5 * one_row.height  # two rows, one under the other
+
+
+def test_the_formula_cache_keeps_the_recent_ones_within_its_bounds(monkeypatch):
+    from app.markdown import math as math_module
+    from app.markdown.math import MathImages
+
+    drawn = []
+
+    def fake_draw(tex, *, display, color, point_size, scale):
+        drawn.append(tex)
+        return MathImage(tex, b"x" * 1000, 10, 10)
+
+    monkeypatch.setattr(math_module, "draw", fake_draw)
+    images = MathImages(max_images=4, max_bytes=3500)
+    for n in range(20):
+        images.lookup(f"x^{n}", False)
+        images.lookup("e^{i\\pi}", False)  # used all along: stays
+    assert len(images) <= 4 and images.cached_bytes <= 3500
+    assert drawn.count("e^{i\\pi}") == 1
+    images.lookup("x^0", False)  # long unused: dropped, so drawn again
+    assert drawn.count("x^0") == 2

@@ -18,22 +18,25 @@ from PySide6.QtCore import QByteArray
 from app.quick.hotkey import NATIVE, HotkeyError, hotkey_support, make_hotkey, split_hotkey
 from app.quick.hotkey_macos import EVENT_HOT_KEY_EXISTS, MacHotkey, key_code
 from app.quick.hotkey_windows import HOTKEY_ID, MOD_NOREPEAT, WM_HOTKEY, WindowsHotkey, virtual_key
+from tests.app.quick.native_fakes import CARBON, USER32, NativeLibrary, SignatureRecorder, set_signatures
 
 
-class FakeUser32:
-    """RegisterHotKey/UnregisterHotKey with one system-wide table of taken combinations."""
+class FakeUser32(NativeLibrary):
+    """RegisterHotKey/UnregisterHotKey (their real signatures) with one system-wide table of
+    taken combinations."""
 
     def __init__(self, taken=()) -> None:
+        super().__init__(USER32, RegisterHotKey=self._register, UnregisterHotKey=self._unregister)
         self.taken = set(taken)
         self.registered: dict[int, tuple[int, int]] = {}
 
-    def RegisterHotKey(self, hwnd, ident, modifiers, vk):  # noqa: N802 - the Win32 name
+    def _register(self, hwnd, ident, modifiers, vk):
         if (modifiers & ~MOD_NOREPEAT, vk) in self.taken:
             return 0
         self.registered[ident] = (modifiers, vk)
         return 1
 
-    def UnregisterHotKey(self, hwnd, ident):  # noqa: N802
+    def _unregister(self, hwnd, ident):
         return 1 if self.registered.pop(ident, None) else 0
 
 
@@ -71,42 +74,54 @@ def test_windows_virtual_keys(key, code):
     assert virtual_key(key) == code
 
 
-class FakeCarbon:
-    """The Carbon calls MacHotkey makes, with a table of taken combinations."""
+class FakeCarbon(NativeLibrary):
+    """The Carbon calls MacHotkey makes (their real signatures), with a table of taken combinations."""
 
     def __init__(self, taken=()) -> None:
+        super().__init__(CARBON, GetApplicationEventTarget=lambda: 42,
+                         InstallEventHandler=self._install, RemoveEventHandler=self._remove,
+                         RegisterEventHotKey=self._register, UnregisterEventHotKey=self._unregister)
         self.taken = set(taken)
         self.handler = None
         self.hotkeys: dict[int, tuple[int, int]] = {}
         self.removed = 0
 
-    def GetApplicationEventTarget(self):  # noqa: N802 - Carbon's names
-        return 42
-
-    def InstallEventHandler(self, target, callback, count, spec, data, handler_ref):  # noqa: N802
+    def _install(self, target, callback, count, spec, data, handler_ref):
         assert target == 42 and count == 1 and spec._obj.eventKind == 5
         self.handler = callback
         handler_ref._obj.value = 7
         return 0
 
-    def RemoveEventHandler(self, handler):  # noqa: N802
+    def _remove(self, handler):
         self.removed += 1
         self.handler = None
         return 0
 
-    def RegisterEventHotKey(self, code, modifiers, ident, target, options, hotkey_ref):  # noqa: N802
+    def _register(self, code, modifiers, ident, target, options, hotkey_ref):
         if (code, modifiers) in self.taken:
             return EVENT_HOT_KEY_EXISTS
         self.hotkeys[99] = (code, modifiers)
         hotkey_ref._obj.value = 99
         return 0
 
-    def UnregisterEventHotKey(self, hotkey):  # noqa: N802
+    def _unregister(self, hotkey):
         self.hotkeys.pop(hotkey.value)
         return 0
 
     def press(self) -> int:
         return self.handler(None, None, None)  # Carbon calling back into Python through ctypes
+
+
+def test_carbon_is_declared_with_the_documented_signatures(monkeypatch):
+    from app.quick import hotkey_macos
+
+    monkeypatch.setattr(ctypes, "CDLL", SignatureRecorder)
+    declared = set_signatures(hotkey_macos._load_carbon())
+    assert set(declared) <= set(CARBON)
+    for name, (argtypes, restype) in declared.items():
+        if argtypes is not None:
+            assert argtypes == CARBON[name].argtypes, name
+        assert restype == CARBON[name].restype or (restype is ctypes.c_int and CARBON[name].restype is ctypes.c_int32), name
 
 
 def test_macos_registers_the_keys_and_fires_from_the_carbon_callback(qtbot, qapp):

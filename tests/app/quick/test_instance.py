@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
+import stat
 import subprocess
 import sys
+
+import pytest
 
 from app.quick.instance import InstanceServer
 from engine.quick_actions.request import QuickRequest
@@ -53,15 +57,53 @@ def test_a_second_server_does_not_steal_the_instance(qtbot, ponder_home):
         first.close()
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="Unix sockets")
 def test_a_stale_socket_is_taken_over(ponder_home, qapp):
     from engine.quick_actions.handoff import instance_address
 
     address = instance_address(ponder_home)
-    if sys.platform != "win32":
-        with open(address, "w"):
-            pass  # left behind by a crashed Ponder
+    crashed = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    crashed.bind(address)  # left behind by a crashed Ponder: a socket file nobody listens on
+    crashed.close()
+    assert stat.S_ISSOCK(os.lstat(address).st_mode)
     server = InstanceServer(ponder_home)
     try:
         assert server.listen()
     finally:
         server.close()
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_PEERCRED"), reason="peer credentials are Linux's")
+def test_the_server_ignores_a_connection_from_another_user(qtbot, ponder_home, monkeypatch):
+    from engine.quick_actions.handoff import instance_address
+
+    server = InstanceServer(ponder_home)
+    assert server.listen()
+    try:
+        address = instance_address(ponder_home)
+        me = os.getuid()
+        monkeypatch.setattr(os, "getuid", lambda: me + 1)  # the client now looks like someone else
+        received = []
+        server.request_received.connect(received.append)
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.connect(address)
+        client.sendall((QuickRequest(source="stdin", text="from a stranger").to_json() + "\n").encode())
+        client.settimeout(0.05)
+        closed = []
+
+        def peer_closed() -> bool:
+            try:
+                closed.append(client.recv(16))
+            except (TimeoutError, BlockingIOError):
+                return False
+            except ConnectionResetError:
+                closed.append(b"")
+            return True
+
+        qtbot.waitUntil(peer_closed, timeout=10_000)
+        client.close()
+        assert closed[-1] == b""  # dropped without the "ok" a served hand-over gets
+        assert received == []
+    finally:
+        server.close()
+

@@ -22,7 +22,6 @@ from app.settings_dialog import SettingsDialog
 from engine.quick_actions.handoff import hand_over
 from engine.quick_actions.request import QuickRequest
 from engine.settings import SCHEMA, Settings, SettingsStore
-from tests.app.conftest import demo_spec
 
 TURN_MS = 60_000
 NO_HOTKEY = "no global shortcut in tests"
@@ -36,7 +35,7 @@ def _build(ponder_home, **settings):
         for key, value in settings.items():
             saved.set(key, value)
         SettingsStore(ponder_home.settings_file).save(saved)
-    app = build_app(QApplication.instance(), ponder_home, model=demo_spec() or "demo")
+    app = build_app(QApplication.instance(), ponder_home, model="demo")
     app.quick.tray_available = lambda: True
     app.quick.hotkey_support = lambda: NO_HOTKEY
     app.quick.selection_kept = lambda: True  # as on X11 (the offscreen platform keeps none)
@@ -47,8 +46,6 @@ def _build(ponder_home, **settings):
 def running(qtbot, qloop, ponder_home, monkeypatch):
     """The window running as `ponder` runs it (app.run()), tray on, model loaded; with a count of
     model loads."""
-    if demo_spec() is None:
-        pytest.skip("the demo model is not in resources/models/demo yet")
     app = _build(ponder_home, tray=True, temperature=0.05)
     loads = []
     real_load = app.service.load

@@ -8,7 +8,6 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from app.summary.view import SummaryView
-from tests.app.conftest import requires_demo
 
 
 def _drop(window, files) -> tuple[bool, bool]:
@@ -24,7 +23,6 @@ def _drop(window, files) -> tuple[bool, bool]:
 
 
 @pytest.mark.slow
-@requires_demo
 def test_dropping_a_file_on_the_window_opens_its_summary_and_it_can_go_to_the_chat(ponder, qtbot, tmp_path):
     action = ponder.window.findChild(type(ponder.window.settings_action), "summarizeFileAction")
     assert action is not None and action in ponder.window.menu("File").actions()

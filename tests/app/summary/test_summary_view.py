@@ -11,11 +11,9 @@ from engine.model_folder import validate_model_folder
 from engine.service import InferenceService, ModelChoice
 from engine.summarize.job import make_summarizer
 from engine.summarize.options import Form, SummaryOptions
-from tests.app.conftest import demo_spec
 from tests.engine.documents import corpus
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(demo_spec() is None, reason="the demo model is not in resources/models/demo yet")]
+pytestmark = [pytest.mark.slow]
 
 
 @pytest.fixture
@@ -25,7 +23,7 @@ def view(qtbot, qloop, ponder_home, tmp_path):
     assistant = Assistant(service)
 
     async def summarizer():
-        result = await assistant.load(ModelChoice(demo_spec()))
+        result = await assistant.load(ModelChoice("demo"))
         return make_summarizer(assistant, validate_model_folder(result.folder.path), ponder_home)
 
     saved = tmp_path / "saved.md"

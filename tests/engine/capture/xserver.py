@@ -62,7 +62,7 @@ class SelectionOwner:
         from Xlib import Xatom
         from Xlib.protocol import event
 
-        X = self._X
+        X = self._X  # noqa: N806 - Xlib's own name for its constants module
         utf8 = self.dpy.intern_atom("UTF8_STRING")
         targets = self.dpy.intern_atom("TARGETS")
         while not self._stop.is_set():

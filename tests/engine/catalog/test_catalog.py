@@ -114,3 +114,52 @@ def test_unknown_folders_and_broken_catalogs_get_defaults(tmp_path, ponder_home)
     broken.write_text("{")
     with pytest.raises(CatalogError):
         load_catalog(broken)
+
+
+# --- the catalog against ../shared/notes/catalog-evidence.md -----------------------------------
+
+
+def test_mini_instruct_cpu_is_pinned_to_the_commit_with_known_sizes(catalog):
+    cpu = catalog.model("phi-4-mini-instruct").variant("cpu-int4")
+    assert cpu.revision == "fc04c8f93df696602fd9f300a30d1bf2e3081347" and cpu.pinned
+    sizes = {f.path: f.size for f in cpu.files}
+    assert sizes["model.onnx.data"] == 4_856_573_952 and sizes["model.onnx"] == 52_118_230
+    assert sizes["tokenizer.json"] == 15_524_095 and sizes["genai_config.json"] == 1_520
+    assert not cpu.size_verified  # the other files' sizes are unknown: the hub listing decides
+    assert 4.9e9 < cpu.size < 5.0e9
+
+
+def test_the_mini_reasoning_npu_build_is_capped_at_its_4096_token_context(catalog, ponder_home, tmp_path):
+    npu = catalog.model("phi-4-mini-reasoning").variant("npu-qnn-int4")
+    assert (npu.context_length, npu.max_new_tokens) == (4096, 2048)
+    assert any("plugin" in r for r in npu.requires) and any("0.16" in r for r in npu.requires)
+    src = tmp_path / "src"
+    shutil.copytree(served_model(), src)
+    import_folder(src, ModelStore(ponder_home), name="npu", model="phi-4-mini-reasoning", variant="npu-qnn-int4")
+    setup = setup_for_spec("npu", ponder_home, catalog)
+    assert (setup.context_length, setup.max_new_tokens) == (4096, 2048)
+    import_folder(src, ModelStore(ponder_home), name="gpu", model="phi-4-mini-reasoning", variant="gpu-int4")
+    gpu = setup_for_spec("gpu", ponder_home, catalog)
+    assert (gpu.context_length, gpu.max_new_tokens) == (None, 32768)
+
+
+def test_the_copied_gpu_file_list_is_marked_and_not_trusted(catalog):
+    from engine.download.job import DownloadRequest
+
+    model = catalog.model("phi-4-mini-reasoning")
+    gpu = model.variant("gpu-int4")
+    assert "Phi-4-mini-instruct" in gpu.files_unverified
+    assert DownloadRequest.for_variant(model, gpu).files == ()  # the hub's listing decides
+
+
+def test_no_generic_gpu_folder_offers_tensorrt_rtx(catalog):
+    offered = {(m.id, v.id): v.providers for m in catalog.models for v in m.variants if v.kind == "gpu"}
+    assert offered and all("tensorrt-rtx" not in p for p in offered.values())
+
+
+def test_mini_instruct_has_its_own_format_without_a_system_line(catalog):
+    data = json.loads(catalog_file().read_text(encoding="utf-8"))
+    assert "no built-in system line" in data["formats"]["phi4-mini-instruct"]["description"]
+    assert "hard-codes the system line" in data["formats"]["phi4-mini"]["description"]
+    instruct = next(m for m in data["models"] if m["id"] == "phi-4-mini-instruct")
+    assert instruct["format"] == "phi4-mini-instruct"

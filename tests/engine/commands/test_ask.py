@@ -37,8 +37,8 @@ def test_json_lines(ponder_home):
     done = lines[-1]
     assert done["type"] == "done" and done["finish_reason"] == "stop"
     assert done["answer"] == "The answer is 82."
-    assert done["answer"] == "".join(l["text"] for l in lines if l["type"] == "answer")
-    assert done["thinking"] == "".join(l["text"] for l in lines if l["type"] == "thinking")
+    assert done["answer"] == "".join(x["text"] for x in lines if x["type"] == "answer")
+    assert done["thinking"] == "".join(x["text"] for x in lines if x["type"] == "thinking")
     assert done["stats"]["thinking_tokens"] > 0 and done["stats"]["time_to_first_token_s"] is not None
 
 

@@ -15,11 +15,8 @@ SUBFOLDER = "cpu/cpu-int4"
 
 
 def served_model() -> Path:
-    """The demo model (or, until it is committed, the prototype tiny model)."""
-    for folder in (demo_model_dir(), Path("/tmp/proto/onnx")):
-        if (folder / "genai_config.json").is_file():
-            return folder
-    pytest.skip("no demo model to serve")
+    """The demo model (part of the repository)."""
+    return demo_model_dir()
 
 
 @pytest.fixture

@@ -219,3 +219,28 @@ def test_an_unverified_catalog_file_list_does_not_block_the_download(hub, store)
     variant = model.variant("gpu-int4")  # its file list is copied from Phi-4-mini-instruct, unverified
     req = DownloadRequest.for_variant(model, variant, "mini")
     assert req.files == () and req.estimated_size == variant.size
+
+
+def test_a_worker_that_writes_much_to_stderr_does_not_hang_the_download(store):
+    # More than a pipe holds (64 KiB), then the worker's one-line report: the download must end
+    # with the worker's error, not wait forever on a child blocked in a write nobody reads.
+    noisy = ("import sys, json; sys.stderr.write('warning: slow disk\\n' * 20000); sys.stderr.flush(); "
+             "print(json.dumps({'error': 'not_found', 'message': 'gone', 'file': None})); sys.exit(3)")
+    download = Download(request(), store, command=[sys.executable, "-c", noisy], poll_s=0.05)
+    outcome = {}
+
+    def run() -> None:
+        try:
+            download.run()
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(30)
+    if thread.is_alive():
+        download.cancel()
+        thread.join(10)
+        pytest.fail("the download hung on a worker that wrote a lot to stderr")
+    assert isinstance(outcome.get("error"), FileNotOnHubError)
+    assert "gone" in outcome["error"].user_message()

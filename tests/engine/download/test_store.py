@@ -171,3 +171,52 @@ def test_after_an_unclean_shutdown_an_intact_model_is_hashed_once_then_trusted(s
     assert main(["ask", "--model", "m", "What is 2 plus 3?"]) == 0  # hashed in full, then loaded
     assert not full_check_pending(installed) and read_stamp(installed).stat
     assert list((ponder_home.data / "running").iterdir()) == []
+
+
+def _record_of_a_finished_process(folder, kind):
+    """A staging record whose owner has exited (its pid may even be reused later)."""
+    import subprocess
+    import sys
+
+    from engine.download.staging import RECORD, Owner, StagingRecord
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    import psutil
+    started = psutil.Process(child.pid).create_time()
+    child.wait()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / RECORD).write_text(StagingRecord(kind, Owner(child.pid, started), time.time()).to_json())
+
+
+def test_cleanup_keeps_work_whose_owner_runs_whatever_its_age(store):
+    from engine.download.staging import StagingKind, claim
+
+    build = store.staging("m.convert")
+    claim(build, StagingKind.BUILD)
+    (build / "convert.json").write_text("{}")  # a build in progress: no job.json, no done yet
+    download = store.staging("d")
+    claim(download, StagingKind.DOWNLOAD)
+    (download / "job.json").write_text("{}")
+    (download / "files").mkdir()
+    (download / "files" / "tmp.1234.incomplete").write_bytes(b"being written")
+    past = time.time() - STALE_AFTER_S - 10
+    os.utime(download / "job.json", (past, past))
+    assert store.cleanup() == []
+    assert (build / "convert.json").exists()
+    assert (download / "files" / "tmp.1234.incomplete").exists()
+
+
+def test_cleanup_after_the_owner_is_gone(store):
+    from engine.download.staging import StagingKind
+
+    unfinished_build, finished_build = store.staging("a.convert"), store.staging("b.convert")
+    paused_download, half_import = store.staging("c"), store.staging("d")
+    _record_of_a_finished_process(unfinished_build, StagingKind.BUILD)
+    _record_of_a_finished_process(finished_build, StagingKind.BUILD)
+    (finished_build / "done").touch()
+    _record_of_a_finished_process(paused_download, StagingKind.DOWNLOAD)
+    (paused_download / "job.json").write_text("{}")
+    _record_of_a_finished_process(half_import, StagingKind.IMPORT)
+    store.cleanup()
+    assert not unfinished_build.exists() and not half_import.exists()
+    assert finished_build.exists() and paused_download.exists()  # reused or resumed next time

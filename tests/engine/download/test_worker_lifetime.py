@@ -10,7 +10,6 @@ import time
 import psutil
 import pytest
 
-from engine import parent_watch
 from tests.engine.download.conftest import REPO, SUBFOLDER
 from tests.engine.download.fake_hub import Fault
 

@@ -10,7 +10,6 @@ import sys
 
 import pytest
 
-from engine.paths import demo_model_dir
 
 pytestmark = pytest.mark.slow  # each test starts several real processes
 
@@ -44,7 +43,6 @@ def test_passphrase_store_locked_without_it(ponder_home):
     assert ok.returncode == 0 and "No saved conversations." in ok.stdout
 
 
-@pytest.mark.skipif(not demo_model_dir().exists(), reason="the demo model is not committed yet")
 def test_ask_save_then_list_show_search_export_import(ponder_home, tmp_path):
     assert ponder("history", "setup", "--unencrypted").returncode == 0
     asked = ponder("ask", "--model", "demo", "--greedy", "--save", "What is 37 plus 45?")
@@ -79,3 +77,20 @@ def test_list_show_export_errors(ponder_home, tmp_path):
     assert imported.returncode == 2 and "not UTF-8" in imported.stderr
     gone = ponder("history", "import", str(tmp_path / "nope.json"))
     assert gone.returncode == 1 and "nope.json" in gone.stderr and "Traceback" not in gone.stderr
+
+
+def test_changing_the_passphrase_from_the_command_line(ponder_home):
+    assert ponder("history", "setup", "--passphrase", "--passphrase-stdin", stdin="first\n").returncode == 0
+    wrong = ponder("history", "passphrase", "--passphrase-stdin", stdin="nope\nsecond\n")
+    assert wrong.returncode == 9 and "Traceback" not in wrong.stderr
+    changed = ponder("history", "passphrase", "--passphrase-stdin", stdin="first\nsecond\n")
+    assert changed.returncode == 0, changed.stderr
+    assert ponder("history", "list", "--passphrase-stdin", stdin="first\n").returncode == 9
+    assert ponder("history", "list", "--passphrase-stdin", stdin="second\n").returncode == 0
+
+
+def test_use_keyring_without_a_secure_keyring_says_so(ponder_home):
+    assert ponder("history", "setup", "--passphrase", "--passphrase-stdin", stdin="first\n").returncode == 0
+    result = ponder("history", "use-keyring", "--passphrase-stdin", stdin="first\n")
+    assert result.returncode == 9 and "No secure system keyring" in result.stderr
+    assert ponder("history", "list", "--passphrase-stdin", stdin="first\n").returncode == 0

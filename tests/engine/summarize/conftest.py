@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import pytest
@@ -15,14 +14,8 @@ from tests.engine.documents.corpus import make_pdf
 
 @pytest.fixture(scope="session")
 def model_dir() -> Path:
-    """The demo model folder (or PONDER_TEST_MODEL, a stand-in while the demo is not committed)."""
-    folder = demo_model_dir()
-    if (folder / "genai_config.json").is_file():
-        return folder
-    override = os.environ.get("PONDER_TEST_MODEL")
-    if override and (Path(override) / "genai_config.json").is_file():
-        return Path(override)
-    pytest.skip("the demo model is not in resources/models/demo yet")
+    """The demo model folder (part of the repository)."""
+    return demo_model_dir()
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,14 @@
-"""The offline proof's scripted GUI session, run inside Ponder: `ponder --run-session THIS_FILE`.
+"""The offline proof's scripted GUI session: `ponder --run-scenario offline-proof`.
 
 Drives the real window offscreen the way a user would (start, a chat turn, a quick action, a
 summary, quit) and keeps the app alive, model loaded, for PONDER_SESSION_SECONDS (default 100):
 onnxruntime's telemetry uploader first reaches for the network after 90-100 s, so a shorter run
 proves nothing. tools/offline_proof.sh runs it in a network namespace under strace.
 
-It runs from the checkout, not from the bundle, so a new step needs no rebuild. To add a step:
-write `async def step_x(s: Session) -> str` (return a detail, raise Missing when the feature is
-not in this build, raise anything else to fail) and add it to STEPS.
+It ships inside the bundle (a fixed scenario, so the app has no flag that runs a script given on
+the command line); a new step needs a rebuild. To add a step: write `async def step_x(s: Session)
+-> str` (return a detail, raise Missing when the feature is not in this build, raise anything
+else to fail) and add it to STEPS.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 QUESTION = "What is 2 plus 3?"
 SAMPLE_TEXT = (
@@ -36,10 +38,10 @@ class Missing(Exception):
 class Session:
     """What the steps share."""
 
-    args: object
-    paths: object
-    qapp: object
-    app: object | None = None  # app.main.PonderApp
+    args: Any
+    paths: Any  # engine.paths.Paths
+    qapp: Any  # QApplication
+    app: Any = None  # app.main.PonderApp, once started
     shut_down: bool = False
     started: float = field(default_factory=time.monotonic)
 
@@ -100,7 +102,7 @@ async def step_quick_action(s: Session) -> str:
                             renderer=lambda: MarkdownRenderer(s.app.theme.markdown))
     popup = quick.show_popup(SAMPLE_TEXT, "clipboard")  # as after the hotkey, on copied text
     popup.buttons["explain"].click()
-    await wait_until(lambda: quick.windows, "the result window to open")
+    await wait_until(lambda: bool(quick.windows), "the result window to open")
     window = quick.windows[-1]
     await wait_until(lambda: not window.reply.live, "the quick action to finish")
     if window.reply.error or not (window.reply.answer or window.reply.thinking):
@@ -179,11 +181,12 @@ async def _run_steps(s: Session) -> int:
 
 
 def run(args, paths) -> int:
-    """Entry point called by `ponder --run-session`."""
+    """Entry point of `ponder --run-scenario offline-proof`."""
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    qapp = QApplication.instance() or QApplication([sys.argv[0]])
+    existing = QApplication.instance()
+    qapp = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
     qapp.setApplicationName("Ponder")
     qapp.setDesktopFileName("ponder")
     paths.ensure()
