@@ -263,3 +263,18 @@ def test_a_model_that_fails_to_load_is_explained_and_settings_recover(qtbot, qlo
     assert "The answer is" in _answer_text(app)
     app.window.close()
     app.shutdown()
+
+
+def test_no_closing_marker_reaches_the_answer_after_a_forced_close(ponder, qtbot):
+    # A tiny budget cuts the thinking mid-sum; the demo model then finishes its sum and closes the
+    # thinking a second time: that marker must show nowhere.
+    ponder.settings.set("budget_low", 16)
+    effort = ponder.window.findChild(QComboBox, "effortSelector")
+    effort.setCurrentIndex(effort.findData("low"))
+    _ask(qtbot, ponder, "What is 37 plus 45?")
+    _wait_done(qtbot, ponder)
+    reply = _reply(ponder)
+    assert reply.finish is FinishReason.THINKING_BUDGET
+    assert reply.answer.strip()
+    assert "think>" not in reply.answer
+    assert "think>" not in _answer_text(ponder)
