@@ -13,6 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
@@ -111,8 +112,18 @@ class QuickApp:
         QMessageBox.information(None, "Ponder", text)
         self._maybe_quit()
 
+    def _watch(self, window) -> None:
+        # Later: a popup that chose an action is destroyed after its result window opened.
+        window.destroyed.connect(lambda *_: QTimer.singleShot(0, self._maybe_quit))
+
     def _maybe_quit(self) -> None:
-        if self.tray is None and not self.controller.windows and (self.chat is None or not self.chat.window.isVisible()):
+        popup = getattr(self.controller, "popup", None)
+        try:
+            popup_open = popup is not None and popup.isVisible()
+        except RuntimeError:  # already deleted
+            popup_open = False
+        if (self.tray is None and not self.controller.windows and not popup_open
+                and (self.chat is None or not self.chat.window.isVisible())):
             self.quit()
 
     def quit(self) -> None:
@@ -124,7 +135,11 @@ class QuickApp:
         if self.tray is not None:
             self.tray.show()
         else:
+            # The popup is a tool window, which Qt's lastWindowClosed ignores: watch each quick
+            # window ourselves, so the process ends when the last one goes (Esc, close).
             self.qapp.lastWindowClosed.connect(self._maybe_quit)
+            self.controller.popup_shown.connect(self._watch)
+            self.controller.result_shown.connect(self._watch)
         asyncio.ensure_future(self.model_ready()).add_done_callback(lambda f: f.cancelled() or f.exception())
         if request.action != "__tray__":
             self.controller.handle(request)
