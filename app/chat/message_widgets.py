@@ -163,7 +163,7 @@ class AssistantMessage(QFrame):
             self._reply = reply
             self.answer.set_markdown("", final=True)
         self.thinking.setVisible(bool(reply.thinking) or reply.thinking_live)
-        self.thinking.show_reply(reply)
+        self.thinking.show_reply(reply, actionable=last and not busy)
         self.status.setVisible(reply.phase is Phase.WAITING)
         if reply.phase is Phase.WAITING:
             self.status.setText("Waiting for the model to load…" if not model_ready else "Reading your question…")

@@ -156,8 +156,12 @@ class ThinkingPane(QFrame):
             self._layout_mode()
             self.expanded_changed.emit(expanded)
 
-    def show_reply(self, reply: Reply) -> None:
-        """Render the reply's thinking state."""
+    def show_reply(self, reply: Reply, *, actionable: bool = True) -> None:
+        """Render the reply's thinking state.
+
+        actionable: "Continue thinking" and "Answer now" may be offered (the chat's last reply,
+        with no turn running); on older replies they would act on another one.
+        """
         self._reply = reply
         self._sync_text(reply.thinking)
         if reply.live and reply.thinking_live:
@@ -169,8 +173,8 @@ class ThinkingPane(QFrame):
         note = reply.finish_note() if reply.resumable else ""
         self.notice_label.setText(note)
         self.notice.setVisible(bool(note))
-        self.continue_button.setVisible(reply.resumable)
-        self.notice_answer_now.setVisible(reply.needs_answer)
+        self.continue_button.setVisible(actionable and reply.resumable)
+        self.notice_answer_now.setVisible(actionable and reply.needs_answer)
         self._refresh_header()
         self._layout_mode()
 

@@ -278,3 +278,20 @@ def test_no_closing_marker_reaches_the_answer_after_a_forced_close(ponder, qtbot
     assert reply.answer.strip()
     assert "think>" not in reply.answer
     assert "think>" not in _answer_text(ponder)
+
+
+def test_continue_and_answer_now_are_offered_on_the_last_reply_only(ponder, qtbot):
+    ponder.settings.set("budget_low", 16)
+    effort = ponder.window.findChild(QComboBox, "effortSelector")
+    effort.setCurrentIndex(effort.findData("low"))
+    _ask(qtbot, ponder, "What is 37 plus 45?")
+    _wait_done(qtbot, ponder)
+    old_pane = _last_widget(ponder).assistant.thinking
+    assert old_pane.continue_button.isVisible()
+    effort.setCurrentIndex(effort.findData("unlimited"))
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    _wait_done(qtbot, ponder)
+    # The older reply still says how it ended, but its buttons would act on the newest reply.
+    assert "thinking budget ran out" in old_pane.notice_label.text()
+    assert not old_pane.continue_button.isVisible()
+    assert not old_pane.notice_answer_now.isVisible()
