@@ -10,6 +10,7 @@ from app.main import build_app
 from app.settings_dialog import SettingsDialog
 from app.theme import DARK
 from engine.settings import Settings
+from tests.app.xdriver import run_on_x
 
 
 def _app(qtbot, paths):
@@ -80,3 +81,34 @@ def test_effort_and_view_choices_are_remembered(qtbot, ponder_home):
     assert again.controller.effort == "high"
     assert again.settings.get("thinking_expanded") is True
     again.service.close()
+
+
+
+def test_the_wheel_scrolls_the_dialog_and_changes_no_setting():
+    # A real wheel on a real X server: Qt hands an ignored wheel to the scroll area only then.
+    result = run_on_x("""
+        from PySide6.QtWidgets import QComboBox, QScrollArea, QSpinBox
+        from app.settings_dialog import SettingsDialog
+        from engine.settings import Settings
+
+        dialog = SettingsDialog(Settings())
+        dialog.resize(560, 400)
+        dialog.show()
+        settle(800)
+        spin = dialog.findChild(QSpinBox, "setting_budget_medium")
+        combo = dialog.findChild(QComboBox, "setting_theme")
+        bar = dialog.findChild(QScrollArea).verticalScrollBar()
+        dialog.findChild(QScrollArea).ensureWidgetVisible(spin)
+        settle()
+        start = bar.value()
+        xdo(*at(spin), "click", "5")   # wheel down with the pointer over the spin box
+        xdo(*at(combo), "click", "5")
+        unfocused = (spin.value(), combo.currentData(), bar.value())
+        xdo(*at(spin), "click", "1")   # click into it: now the wheel is meant for it
+        xdo(*at(spin), "click", "5")
+        done({"start": start, "spin": unfocused[0], "theme": unfocused[1], "scrolled": unfocused[2],
+              "focused_spin": spin.value()})
+    """)
+    assert result["spin"] == 1024 and result["theme"] == "system"
+    assert result["scrolled"] > result["start"]  # the wheel scrolled the dialog instead
+    assert result["focused_spin"] != 1024
