@@ -38,6 +38,8 @@ def header_text(reply: Reply) -> str:
         if reply.thinking_tokens else ""
     if reply.thinking_live:
         return f"Thinking… {seconds:.1f} s{tokens}"
+    if seconds < 0.05:  # not measured (an older saved chat): no made-up "0.0 s"
+        return f"Thought{tokens}"
     return f"Thought for {seconds:.1f} s{tokens}"
 
 

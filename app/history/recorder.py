@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.chat.conversation import Exchange, Phase
+from app.history.loader import shown_figures
 from engine.errors import PonderError
 from engine.history.records import MessageMeta
 from engine.history.store import HistoryStore
@@ -140,6 +141,7 @@ class HistoryRecorder:
         if reply.phase in (Phase.DONE, Phase.FAILED):
             meta = self.meta()
             stats = reply.stats.as_dict() if reply.stats is not None else {}
+            stats.update(shown_figures(reply))
             reason = reply.finish.value if reply.finish is not None else ""
             writer.finish(MessageMeta(model=meta.model, provider=meta.provider,
                                       finish_reason=reason, stats=stats))

@@ -118,3 +118,31 @@ def test_export_and_import(ponder, history, qtbot, tmp_path):
     history.sidebar.menu_button.click()
     assert ponder.window.notice_banner.isVisible()
     assert "Cannot import bad.json" in ponder.window.notice_banner.label.text()
+
+
+def test_a_reopened_chat_shows_the_figures_shown_live(ponder, history, qtbot):
+    from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QToolButton
+
+    ponder.settings.set("budget_low", 16)
+    effort = ponder.window.findChild(QComboBox, "effortSelector")
+    effort.setCurrentIndex(effort.findData("low"))
+    _ask(qtbot, ponder, "What is 37 plus 45?")
+    widget = ponder.window.chat.messages.widgets[-1]
+    # Continue thinking: the reply's figures add up over two engine turns.
+    effort.setCurrentIndex(effort.findData("unlimited"))
+    qtbot.mouseClick(widget.assistant.thinking.findChild(QPushButton, "continueThinkingButton"),
+                     Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not ponder.controller.busy and not ponder.controller.conversation.last.reply.live,
+                    timeout=TURN_TIMEOUT_MS)
+    live_header = widget.assistant.thinking.findChild(QToolButton, "thinkingToggle").text()
+    live_stats = widget.assistant.findChild(QLabel, "replyStats").text()
+    assert "Thought for" in live_header and "0.0 s" not in live_header
+
+    qtbot.keyClick(ponder.window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    lst = ponder.window.findChild(QListWidget, "historyList")
+    qtbot.waitUntil(lambda: lst.count() == 1)
+    qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=lst.visualItemRect(lst.item(0)).center())
+    reopened = ponder.window.chat.messages.widgets[-1]
+    assert reopened is not widget
+    assert reopened.assistant.thinking.findChild(QToolButton, "thinkingToggle").text() == live_header
+    assert reopened.assistant.findChild(QLabel, "replyStats").text() == live_stats
