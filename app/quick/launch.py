@@ -170,6 +170,7 @@ def run_quick(args: argparse.Namespace, paths: Paths, request: QuickRequest) -> 
 
     qapp = QApplication.instance() or QApplication([sys.argv[0]])
     qapp.setApplicationName("Ponder")
+    qapp.setApplicationDisplayName("Ponder")  # window titles end " — Ponder", as in the chat window
     qapp.setDesktopFileName("ponder")
     qapp.setQuitOnLastWindowClosed(False)
     install_excepthook()
