@@ -7,11 +7,12 @@ injected (`Dialogs`) so tests can answer them without modal windows.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
 
@@ -29,6 +30,13 @@ from engine.history.records import MessageMeta
 from engine.history.vault import HistoryVault
 
 log = logging.getLogger(__name__)
+
+#: How long opening may take before the sidebar says it waits for the keyring's unlock prompt.
+KEYRING_WAIT_MS = 700
+WAITING_FOR_KEYRING = ("Waiting for the system keyring to be unlocked… Chats are not saved until "
+                       "the history is open.")
+KEYRING_LOCKED = ("The system keyring is locked, so the chat history cannot be opened. Unlock it "
+                  "and Retry, or keep the history another way. Until then, chats are not saved.")
 
 
 @dataclass
@@ -66,6 +74,9 @@ class Dialogs:
 class HistoryPanel(QObject):
     """Owns the vault, the open store, the recorder and the sidebar."""
 
+    #: (attempt, store or exception, a secure keyring exists): a background open ended.
+    _opened = Signal(int, object, bool)
+
     def __init__(self, vault: HistoryVault, chat, controller, *, dialogs: Dialogs | None = None,
                  notify: Callable[[str, str], None] | None = None,
                  parent: QObject | None = None) -> None:
@@ -85,6 +96,81 @@ class HistoryPanel(QObject):
         self.sidebar.export_requested.connect(self.export)
         self.sidebar.import_requested.connect(self.import_file)
         self.sidebar.error.connect(lambda text: self.notify(text, "error"))
+        self._attempt = 0
+        self._closed = False
+        self._opened.connect(self._on_opened)
+        self._wait_timer = QTimer(self)
+        self._wait_timer.setSingleShot(True)
+        self._wait_timer.setInterval(KEYRING_WAIT_MS)
+        self._wait_timer.timeout.connect(
+            lambda: self.sidebar.show_state(WAITING_FOR_KEYRING, [("Retry", self.unlock_in_background)]))
+
+    # --- unlocking in the background (start-up, keyring retries) ---
+
+    @property
+    def opening(self) -> bool:
+        """A background open is under way."""
+        return self._wait_timer.isActive() or self._pending
+
+    def unlock_in_background(self) -> None:
+        """Open the store on a worker thread: a locked keyring's unlock prompt can take minutes,
+        and the window must work meanwhile. The sidebar says what it waits for, with Retry."""
+        self._attempt += 1
+        attempt, self._pending = self._attempt, True
+        self.sidebar.show_state("Opening your chat history…", [])
+        self._wait_timer.start()
+        thread = threading.Thread(target=self._open_worker, args=(attempt,), name="history-open", daemon=True)
+        thread.start()
+
+    _pending = False
+
+    def _open_worker(self, attempt: int) -> None:
+        try:
+            result: object = self.vault.open()
+        except Exception as exc:  # noqa: BLE001 - handed to the GUI thread, shown there
+            result = exc
+        secure = isinstance(result, HistorySetupNeededError) and self.vault.keyring.secure() is not None
+        self._opened.emit(attempt, result, secure)
+
+    def _on_opened(self, attempt: int, result: object, keyring_exists: bool) -> None:
+        usable = self.store is None and not self._closed
+        if attempt != self._attempt:  # an older try: use it only if it opened and nothing else has
+            if usable and not isinstance(result, BaseException):
+                self._attempt += 1  # the current try's answer no longer matters
+                self._finish_opening()
+                self._use(result)
+            elif not isinstance(result, BaseException):
+                result.close()
+            return
+        self._finish_opening()
+        if not isinstance(result, BaseException):
+            if usable:
+                self._use(result)
+            else:
+                result.close()
+        elif self._closed:
+            return
+        elif isinstance(result, HistorySetupNeededError) and keyring_exists:
+            # The keyring is there but refused (its unlock prompt was cancelled): not "no keyring".
+            self.sidebar.show_state(KEYRING_LOCKED, [
+                ("Retry", self.unlock_in_background),
+                ("Protect with a passphrase…", lambda: self.setup(SetupChoice.PASSPHRASE)),
+                ("Keep unencrypted…", lambda: self.setup(SetupChoice.UNENCRYPTED)),
+            ])
+        elif isinstance(result, HistorySetupNeededError):
+            self._show_setup(result)
+        elif isinstance(result, HistoryLockedError):
+            self._show_locked(result)
+        elif isinstance(result, PonderError):
+            self.sidebar.show_state(result.user_message(), [("Try again", self.unlock_in_background)])
+        else:
+            log.error("opening the history failed", exc_info=result)
+            self.sidebar.show_state("The chat history could not be opened.",
+                                    [("Try again", self.unlock_in_background)])
+
+    def _finish_opening(self) -> None:
+        self._pending = False
+        self._wait_timer.stop()
 
     # --- unlocking ---
 
@@ -106,7 +192,7 @@ class HistoryPanel(QObject):
 
     def _show_locked(self, exc: HistoryLockedError) -> None:
         labels = {
-            RecoveryChoice.RETRY_KEYRING: ("Try the keyring again", self.unlock),
+            RecoveryChoice.RETRY_KEYRING: ("Try the keyring again", self.unlock_in_background),
             RecoveryChoice.ENTER_PASSPHRASE: ("Enter passphrase…", self.ask_passphrase),
             RecoveryChoice.RESTORE_BACKUP: ("Restore a backup", self.restore_backup),
             RecoveryChoice.NEW_STORE: ("Start a new history", self.new_store),
@@ -159,10 +245,18 @@ class HistoryPanel(QObject):
             self._guard(lambda: self._use(self.vault.restore_backup(backups[0])))
 
     def _use(self, store) -> None:
+        self._attempt += 1  # a background open still running is no longer wanted
+        self._finish_opening()
         self.close_store()
         self.store = store
         self.recorder.set_store(store)
         self.sidebar.set_store(store)
+
+    def close(self) -> None:
+        """The window is closing: commit and close; a background open still running is dropped."""
+        self._closed = True
+        self._finish_opening()
+        self.close_store()
 
     def close_store(self) -> None:
         """Commit what is streaming, then close (the window is closing, or a new store)."""
@@ -286,8 +380,8 @@ def attach_history(window, controller, paths) -> HistoryPanel:
                                         panel.sidebar.search.selectAll()))
     search.setObjectName("historySearchAction")
     window.add_action("File", "&Import conversation…", None, panel.import_file)
-    window.closing.connect(panel.close_store)
-    panel.unlock()
+    window.closing.connect(panel.close)
+    panel.unlock_in_background()
     return panel
 
 
