@@ -81,8 +81,9 @@ class MainWindow(QMainWindow):
 
         self.new_chat_action = self.add_action("File", "&New chat", QKeySequence.StandardKey.New, chat.new_chat)
         self.settings_action = self.add_action("File", "&Settings…", QKeySequence("Ctrl+,"))
-        self.menus["File"].addSeparator()
         self.quit_action = self.add_action("File", "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        # File actions added later (Import…, Models…) go above this separator, Quit stays last.
+        self._quit_separator = self.menus["File"].insertSeparator(self.quit_action)
         self.stop_action = self.add_action("Edit", "&Stop", QKeySequence(Qt.Key.Key_Escape), chat.stop)
         self.edit_action = self.add_action("Edit", "&Edit last question", None, chat.edit_last)
         self.regenerate_action = self.add_action("Edit", "&Regenerate last answer", None,
@@ -107,7 +108,11 @@ class MainWindow(QMainWindow):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         if slot is not None:
             action.triggered.connect(lambda _checked=False: slot())
-        self.menus[menu].addAction(action)
+        separator = getattr(self, "_quit_separator", None)
+        if menu == "File" and separator is not None:
+            self.menus[menu].insertAction(separator, action)
+        else:
+            self.menus[menu].addAction(action)
         self.addAction(action)
         return action
 

@@ -112,3 +112,25 @@ def test_the_wheel_scrolls_the_dialog_and_changes_no_setting():
     assert result["spin"] == 1024 and result["theme"] == "system"
     assert result["scrolled"] > result["start"]  # the wheel scrolled the dialog instead
     assert result["focused_spin"] != 1024
+
+
+def test_file_menu_ends_with_quit_and_view_follows_the_settings_dialog(qtbot, ponder_home):
+    app = _app(qtbot, ponder_home)
+    file_menu = [a.text() for a in app.window.menu("File").actions() if a.text()]
+    assert file_menu[-1] == "&Quit"
+    assert {"&Import conversation…", "&Models…"} <= set(file_menu)
+    # Dark chosen in Settings: the View menu, opened afterwards, ticks Dark.
+    dialog = SettingsDialog(app.settings, app.window)
+    qtbot.addWidget(dialog)
+    dialog.findChild(QComboBox, "setting_theme").setCurrentIndex(
+        dialog.findChild(QComboBox, "setting_theme").findData("dark"))
+    dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save).click()
+    app.apply_settings(dialog.result_settings)
+    view = app.window.menu("View")
+    view.popup(app.window.mapToGlobal(app.window.rect().center()))
+    qtbot.waitUntil(view.isVisible)
+    ticked = [a.text() for a in view.actions() if a.isCheckable() and a.isChecked() and "Theme" in a.text()]
+    assert ticked == ["Theme: &dark"]
+    view.close()
+    app.apply_settings(Settings())  # back to the light theme for the tests that follow
+    app.service.close()
