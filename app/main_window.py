@@ -122,6 +122,14 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(self.splitter.count() - 1, 1)
         self.splitter.setSizes([width, max(400, self.width() - width)])
+        self.splitter.setHandleWidth(6)  # wide enough to find and drag
+        self.splitter.handle(1).setCursor(Qt.CursorShape.SplitHCursor)
+        self.splitter.handle(1).setToolTip("Drag to resize the chat list")
+        self.sidebar_action = self.add_action("View", "Show chat &list", QKeySequence("Ctrl+Shift+L"))
+        self.sidebar_action.setObjectName("sidebarAction")
+        self.sidebar_action.setCheckable(True)
+        self.sidebar_action.setChecked(True)
+        self.sidebar_action.toggled.connect(widget.setVisible)
 
     # --- internals ---
 

@@ -172,6 +172,7 @@ class ChatController:
     def _start(self, exchange: Exchange, *, resume: str | None = None, close: bool = False) -> None:
         if resume is None:
             exchange.reply.start()
+        exchange.reply.budget = None if close else self._budget().tokens
         self._stopping = self._answer_now = False
         self._running = True
         self._notify("exchange_updated", exchange)
@@ -237,11 +238,14 @@ class ChatController:
         return ChatRequest(
             messages=self.conversation.messages_until(exchange),
             sampling=Sampling(greedy=self.greedy, temperature=s.get("temperature"), top_p=s.get("top_p")),
-            budget=ThinkingBudget.parse(self.effort, s.thinking_budgets()),
+            budget=self._budget(),
             system_prompt=s.get("system_prompt"),
             resume_thinking=resume,
             close_thinking=close,
         )
+
+    def _budget(self) -> ThinkingBudget:
+        return ThinkingBudget.parse(self.effort, self.settings.thinking_budgets())
 
     async def _wait_for_model(self) -> None:
         await self._ready_event().wait()

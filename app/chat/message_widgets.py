@@ -164,9 +164,9 @@ class AssistantMessage(QFrame):
             self.answer.set_markdown("", final=True)
         self.thinking.setVisible(bool(reply.thinking) or reply.thinking_live)
         self.thinking.show_reply(reply, actionable=last and not busy)
-        self.status.setVisible(reply.phase is Phase.WAITING)
-        if reply.phase is Phase.WAITING:
-            self.status.setText("Waiting for the model to load…" if not model_ready else "Reading your question…")
+        # Once the model is there, the thinking pane's header says the message is being read.
+        self.status.setVisible(reply.phase is Phase.WAITING and not model_ready)
+        self.status.setText("Waiting for the model to load…")
         self.answer.setVisible(bool(reply.answer))
         self.answer.set_markdown(reply.answer, final=not reply.live)
         self.error.setVisible(bool(reply.error))

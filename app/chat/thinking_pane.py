@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
     QSizePolicy,
     QToolButton,
@@ -22,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.chat.conversation import Reply
+from app.chat.conversation import Phase, Reply
+from engine.events import FinishReason
 
 #: Lines of thinking the collapsed pane shows while the model thinks.
 PREVIEW_LINES = 3
@@ -36,11 +38,26 @@ def header_text(reply: Reply) -> str:
     seconds = reply.thinking_seconds()
     tokens = f" · {reply.thinking_tokens:,} token{'s' if reply.thinking_tokens != 1 else ''}" \
         if reply.thinking_tokens else ""
+    if reply.phase is Phase.WAITING and not reply.thinking:
+        if reply.prompt_total:
+            return f"Reading your message… {reply.prompt_done:,} / {reply.prompt_total:,} tokens"
+        return "Reading your message…"
     if reply.thinking_live:
         return f"Thinking… {seconds:.1f} s{tokens}"
-    if seconds < 0.05:  # not measured (an older saved chat): no made-up "0.0 s"
+    if seconds <= 0:  # not measured (a chat saved by an older Ponder): no made-up "0.0 s"
         return f"Thought{tokens}"
+    if seconds < 0.1:
+        return f"Thought for under 0.1 s{tokens}"
     return f"Thought for {seconds:.1f} s{tokens}"
+
+
+def budget_text(reply: Reply) -> str:
+    """'812 / 1,024' while a budgeted reply thinks (and after the budget ended it), else ''."""
+    if reply.budget is None or not reply.thinking:
+        return ""
+    if not (reply.thinking_live or reply.finish is FinishReason.THINKING_BUDGET):
+        return ""
+    return f"{reply.segment_thinking_tokens:,} / {reply.budget:,}"
 
 
 class _Header(QFrame):
@@ -91,10 +108,20 @@ class ThinkingPane(QFrame):
         self.live_answer_now.setAccessibleName("Answer now")
         self.live_answer_now.setToolTip("Stop thinking and write the answer now")
         self.live_answer_now.clicked.connect(self.answer_now_requested)
+        self.budget_bar = QProgressBar(self.header)
+        self.budget_bar.setObjectName("thinkingBudget")
+        self.budget_bar.setTextVisible(False)
+        self.budget_bar.setFixedSize(80, 6)
+        self.budget_bar.setAccessibleName("Thinking budget used")
+        self.budget_text = QLabel(self.header)
+        self.budget_text.setObjectName("thinkingBudgetText")
+        self.budget_text.setToolTip("Thinking tokens used of this effort's budget")
         row = QHBoxLayout(self.header)
         row.setContentsMargins(6, 2, 6, 2)
         row.addWidget(self.toggle)
         row.addStretch(1)
+        row.addWidget(self.budget_bar)
+        row.addWidget(self.budget_text)
         row.addWidget(self.live_answer_now)
 
         self.text = QPlainTextEdit(self)
@@ -210,13 +237,24 @@ class ThinkingPane(QFrame):
         super().resizeEvent(event)
         if self.preview.isVisible():
             self._update_preview()
+        if self._expanded and event.size().width() != event.oldSize().width():
+            QTimer.singleShot(0, self, self._fit_height)  # after the text box took its new width
 
     def _previewing(self) -> bool:
         return self._reply is not None and self._reply.thinking_live and not self._expanded
 
     def _refresh_header(self) -> None:
-        if self._reply is not None:
-            self.toggle.setText(header_text(self._reply))
+        reply = self._reply
+        if reply is None:
+            return
+        self.toggle.setText(header_text(reply))
+        text = budget_text(reply)
+        self.budget_bar.setVisible(bool(text))
+        self.budget_text.setVisible(bool(text))
+        if text:
+            self.budget_bar.setRange(0, reply.budget or 1)
+            self.budget_bar.setValue(min(reply.segment_thinking_tokens, reply.budget or 1))
+            self.budget_text.setText(text)
 
     def _layout_mode(self) -> None:
         reply = self._reply
@@ -233,10 +271,15 @@ class ThinkingPane(QFrame):
         self._fit_height()
 
     def _fit_height(self) -> None:
+        # Count the wrapped lines at the width shown now: the document's own line count lags
+        # behind a narrowing (QPlainTextEdit lays out blocks lazily) and the last line was cut.
         metrics = QFontMetrics(self.text.font())
-        margins = int(self.text.document().documentMargin() * 2) + 6
-        doc_height = self.text.document().size().height() * metrics.lineSpacing()
-        height = min(int(doc_height) + margins, MAX_OPEN_HEIGHT)
+        margin = self.text.document().documentMargin()
+        margins = int(margin * 2) + 6
+        width = max(40, self.text.viewport().width() - int(margin * 2))
+        most = MAX_OPEN_HEIGHT // max(1, metrics.lineSpacing()) + 1
+        lines = wrapped_line_count(self._shown, self.text.font(), width, most) if self._shown else 1
+        height = min(lines * metrics.lineSpacing() + margins, MAX_OPEN_HEIGHT)
         self.text.setFixedHeight(max(height, metrics.lineSpacing() + margins))
 
 
@@ -251,6 +294,21 @@ def last_lines(text: str, font: QFont, width: int, count: int) -> list[str]:
             lines.append(paragraph[line.textStart(): line.textStart() + line.textLength()].rstrip())
         layout.endLayout()
     return lines[-count:]
+
+
+def wrapped_line_count(text: str, font: QFont, width: int, most: int) -> int:
+    """How many lines text takes wrapped at `width` pixels (counting stops at `most`)."""
+    count = 0
+    for paragraph in text.split("\n"):
+        layout = QTextLayout(paragraph, font)
+        layout.beginLayout()
+        while (line := layout.createLine()).isValid():
+            line.setLineWidth(width)
+            count += 1
+        layout.endLayout()
+        if count >= most:
+            return most
+    return max(1, count)
 
 
 def _tail(text: str, chars: int = 600) -> str:

@@ -278,6 +278,9 @@ def test_no_closing_marker_reaches_the_answer_after_a_forced_close(ponder, qtbot
     assert reply.answer.strip()
     assert "think>" not in reply.answer
     assert "think>" not in _answer_text(ponder)
+    # The pane shows how much of the budget the thinking used.
+    budget = _last_widget(ponder).assistant.thinking.budget_text
+    assert budget.isVisible() and budget.text().endswith(" / 16")
 
 
 def test_continue_and_answer_now_are_offered_on_the_last_reply_only(ponder, qtbot):
@@ -295,3 +298,45 @@ def test_continue_and_answer_now_are_offered_on_the_last_reply_only(ponder, qtbo
     assert "thinking budget ran out" in old_pane.notice_label.text()
     assert not old_pane.continue_button.isVisible()
     assert not old_pane.notice_answer_now.isVisible()
+
+
+def test_small_windows_keep_controls_apart_and_the_chat_list_resizes_and_hides(ponder_home):
+    from tests.app.xdriver import run_on_x
+
+    result = run_on_x(f"""
+        from pathlib import Path
+        from PySide6.QtWidgets import QComboBox, QPushButton
+        from app.main import build_app
+        from engine.paths import resolve_paths
+
+        paths = resolve_paths(data_dir={str(ponder_home.data.parent)!r})
+        paths.ensure()
+        app = build_app(QApplication.instance(), paths)
+        app.show()
+        settle(1000)
+        window = app.window
+        window.resize(500, 400)  # smaller than the window allows
+        settle()
+        send = window.chat.composer.send_button
+        effort = window.findChild(QComboBox, "effortSelector")
+        overlap = send.geometry().intersects(effort.geometry()) and send.parent() is effort.parent()
+        window.resize(900, 600)
+        settle()
+        sidebar = window.splitter.widget(0)
+        before = sidebar.width()
+        handle = window.splitter.handle(1)
+        xdo(*at(handle))
+        xdo("mousedown", "1")
+        point = handle.mapToGlobal(handle.rect().center())
+        xdo("mousemove", point.x() + 80, point.y())
+        xdo("mouseup", "1")
+        dragged = sidebar.width()
+        xdo("key", "ctrl+shift+l")
+        hidden = not sidebar.isVisible()
+        done({{"size": [window.width(), window.height()], "overlap": overlap, "before": before,
+              "dragged": dragged, "hidden": hidden}})
+    """)
+    assert result["size"][0] >= 560 and result["size"][1] >= 400
+    assert not result["overlap"]
+    assert result["dragged"] > result["before"] + 40
+    assert result["hidden"]
