@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from app.errors import user_text
 from app.models.background import BackgroundJob
 from engine.catalog.schema import Catalog
-from engine.download.errors import DownloadStopped
+from engine.download.errors import DownloadStopped, HubUnreachableError
 from engine.download.store import ModelStore
 from engine.models import DEMO
 from engine.recommend import Machine, Recommendation, assess, recommend
@@ -123,6 +123,15 @@ class ModelManagerDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.hide()
+        self.retry_button = QPushButton("Retry", self)
+        self.retry_button.setObjectName("retryDownloadButton")
+        self.retry_button.setToolTip("Download again from where it stopped")
+        self.retry_button.clicked.connect(self._retry)
+        self.retry_button.hide()
+        self._last_download: tuple[str, str] | None = None
+        message_row = QHBoxLayout()
+        message_row.addWidget(self.message, 1)
+        message_row.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignTop)
         self.disk = QLabel(self)
         self.disk.setObjectName("diskUse")
         close = QPushButton("Close", self)
@@ -136,7 +145,7 @@ class ModelManagerDialog(QDialog):
         layout.addWidget(self.tree, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.progress_box)
-        layout.addWidget(self.message)
+        layout.addLayout(message_row)
         layout.addLayout(bottom)
 
         self.tree.itemSelectionChanged.connect(self._update_buttons)
@@ -256,6 +265,7 @@ class ModelManagerDialog(QDialog):
         self.message.setProperty("kind", kind)
         self.message.setText(text)
         self.message.setVisible(bool(text))
+        self.retry_button.hide()
 
     # --- actions ---
 
@@ -287,6 +297,7 @@ class ModelManagerDialog(QDialog):
 
         model = self.catalog.model(model_id)
         variant = model.variant(variant_id)
+        self._last_download = (model_id, variant_id)
         warning = assess(model, variant, self.machine).warning()
         self.show_message(f"Warning: {warning}" if warning else "", "warning")
         self.installer = make_installer(model, variant, self.store, endpoint=self.endpoint)
@@ -397,4 +408,10 @@ class ModelManagerDialog(QDialog):
             self.show_message(text)
         else:
             self.show_message(user_text(error), "error")
+            # Offline or the server unreachable: the partial file is kept, so a retry goes on.
+            self.retry_button.setVisible(isinstance(error, HubUnreachableError) and self._last_download is not None)
         self.refresh()
+
+    def _retry(self) -> None:
+        if self._last_download is not None:
+            self.download(*self._last_download)

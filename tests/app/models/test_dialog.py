@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from app.models.dialog import ModelManagerDialog
@@ -141,3 +142,22 @@ def test_without_the_build_tools_a_buildable_variant_says_so(qtbot, ponder_home)
     assert d.rec_title.text() == "Recommended for this computer: Phi-4-mini-instruct, CPU int4"
     built = _status_of(d, "Phi-4-mini-reasoning", "CPU int4 (built on this computer)")
     assert built.text(3) == "Needs the build tools" and "optional tools" in built.toolTip(3)
+
+
+def test_offline_download_says_so_plainly_keeps_the_part_and_offers_retry(qtbot, ponder_home, hub):
+    # A host name that cannot be looked up, as on a computer with no network.
+    ponder_home.ensure()
+    offline = ModelManagerDialog(ModelStore(ponder_home), load_catalog(), LAPTOP, endpoint="http://ponder-hub.invalid")
+    qtbot.addWidget(offline)
+    offline.show()
+    offline.download("phi-4-reasoning-plus", "gpu-int4")
+    qtbot.waitUntil(lambda: offline.message.property("kind") == "error", timeout=60_000)
+    text = offline.message.text()
+    assert "offline" in text and "kept" in text
+    assert "Errno" not in text and "Name or service" not in text
+    assert offline.retry_button.isVisible()
+    # Back online: Retry goes on with the same download.
+    offline.endpoint = hub.url
+    qtbot.mouseClick(offline.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "is installed" in offline.message.text(), timeout=60_000)
+    assert not offline.retry_button.isVisible()
