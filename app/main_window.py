@@ -131,6 +131,13 @@ class MainWindow(QMainWindow):
         self.sidebar_action.setChecked(True)
         self.sidebar_action.toggled.connect(widget.setVisible)
 
+    def show_chat_title(self, title: str) -> None:
+        """The open chat's title in the header and the window title ("" for a new chat)."""
+        shown = title if len(title) <= 60 else title[:59] + "…"
+        self.title.setText(shown or "Ponder")
+        self.title.setToolTip(title)
+        self.setWindowTitle(shown)  # Qt adds " — Ponder"
+
     # --- internals ---
 
     def _on_busy(self, busy: bool) -> None:

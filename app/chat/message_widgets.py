@@ -162,7 +162,8 @@ class AssistantMessage(QFrame):
         if reply is not self._reply:
             self._reply = reply
             self.answer.set_markdown("", final=True)
-        self.thinking.setVisible(bool(reply.thinking) or reply.thinking_live)
+        # While the model loads, the status line below says so; the pane appears once it reads.
+        self.thinking.setVisible(bool(reply.thinking) or (reply.thinking_live and model_ready))
         self.thinking.show_reply(reply, actionable=last and not busy)
         # Once the model is there, the thinking pane's header says the message is being read.
         self.status.setVisible(reply.phase is Phase.WAITING and not model_ready)

@@ -90,6 +90,7 @@ class HistoryPanel(QObject):
         self.sidebar = HistorySidebar(None)  # the window re-parents it (add_sidebar)
         self.recorder = HistoryRecorder(None, self._meta, on_saved=self._saved,
                                         on_error=lambda e: self.notify(e.user_message(), "error"))
+        self.recorder.on_reset = lambda: self.sidebar.set_current(None)
         controller.listener = TeeListener(controller.listener, self.recorder)
         self.sidebar.open_requested.connect(self.open_conversation)
         self.sidebar.new_requested.connect(chat.new_chat)
@@ -375,6 +376,7 @@ def attach_history(window, controller, paths) -> HistoryPanel:
                              text, kind=_banner_kind(kind)),
                          parent=window)
     window.add_sidebar(panel.sidebar)
+    panel.sidebar.current_title.connect(window.show_chat_title)
     search = window.add_action("Edit", "Search c&hats", QKeySequence("Ctrl+K"),
                                lambda: (panel.sidebar.search.setFocus(),
                                         panel.sidebar.search.selectAll()))

@@ -61,6 +61,8 @@ class HistoryRecorder:
         self.meta = meta
         self.interval_s = interval_s
         self.on_saved = on_saved or (lambda _cid: None)
+        #: Called when the chat starts afresh (New chat): no saved conversation is shown.
+        self.on_reset: Callable[[], None] = lambda: None
         self.on_error = on_error or (lambda _e: None)
         self.conversation_id: int | None = None
         self._saved: dict[int, _Saved] = {}  # id(exchange) -> where it is stored
@@ -106,6 +108,7 @@ class HistoryRecorder:
 
     def conversation_reset(self) -> None:
         self.forget()
+        self.on_reset()
 
     # --- internals ---
 

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit, QListWidget, QPlainTextEdit
 
 from app.history.panel import Dialogs, HistoryPanel
+from app.history.sidebar import ID_ROLE
 from engine.history.keys import SECURE_BACKENDS, Keyring, backend_name
 from engine.history.records import MessageStatus
 from engine.history.vault import HistoryVault
@@ -52,9 +53,14 @@ def _ask(qtbot, app, text):
     qtbot.waitUntil(lambda: not app.controller.busy, timeout=TURN_TIMEOUT_MS)
 
 
-def _titles(app):
+def _rows(app):
+    """The chats in the list, without the date headings."""
     lst = app.window.findChild(QListWidget, "historyList")
-    return [lst.item(i).text() for i in range(lst.count())]
+    return [lst.item(i) for i in range(lst.count()) if lst.item(i).data(ID_ROLE) is not None]
+
+
+def _titles(app):
+    return [item.text() for item in _rows(app)]
 
 
 def test_chats_are_saved_listed_and_reopened(ponder, history, qtbot):
@@ -72,7 +78,7 @@ def test_chats_are_saved_listed_and_reopened(ponder, history, qtbot):
 
     lst = ponder.window.findChild(QListWidget, "historyList")
     qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton,
-                     pos=lst.visualItemRect(lst.item(1)).center())
+                     pos=lst.visualItemRect(_rows(ponder)[1]).center())
     exchanges = ponder.controller.conversation.exchanges
     assert [e.question for e in exchanges] == ["What is 2 plus 3?"]
     assert exchanges[0].reply.answer == reply.answer
@@ -140,9 +146,22 @@ def test_a_reopened_chat_shows_the_figures_shown_live(ponder, history, qtbot):
 
     qtbot.keyClick(ponder.window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     lst = ponder.window.findChild(QListWidget, "historyList")
-    qtbot.waitUntil(lambda: lst.count() == 1)
-    qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=lst.visualItemRect(lst.item(0)).center())
+    qtbot.waitUntil(lambda: len(_rows(ponder)) == 1)
+    qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=lst.visualItemRect(_rows(ponder)[0]).center())
     reopened = ponder.window.chat.messages.widgets[-1]
     assert reopened is not widget
     assert reopened.assistant.thinking.findChild(QToolButton, "thinkingToggle").text() == live_header
     assert reopened.assistant.findChild(QLabel, "replyStats").text() == live_stats
+
+
+def test_the_header_shows_the_open_chats_title(ponder, history, qtbot):
+    from PySide6.QtWidgets import QLabel
+
+    heading = ponder.window.findChild(QLabel, "windowHeading")
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    qtbot.waitUntil(lambda: heading.text() == "What is 2 plus 3?")
+    assert ponder.window.windowTitle() == "What is 2 plus 3?"
+    qtbot.keyClick(ponder.window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: heading.text() == "Ponder")
+    # The sidebar no longer marks the old chat as the open one.
+    assert all(not item.font().bold() for item in _rows(ponder))
