@@ -131,7 +131,11 @@ class HistoryPanel(QObject):
         except Exception as exc:  # noqa: BLE001 - handed to the GUI thread, shown there
             result = exc
         secure = isinstance(result, HistorySetupNeededError) and self.vault.keyring.secure() is not None
-        self._opened.emit(attempt, result, secure)
+        try:
+            self._opened.emit(attempt, result, secure)
+        except RuntimeError:  # the window was closed and deleted meanwhile
+            if not isinstance(result, BaseException):
+                result.close()
 
     def _on_opened(self, attempt: int, result: object, keyring_exists: bool) -> None:
         usable = self.store is None and not self._closed
