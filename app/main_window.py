@@ -141,6 +141,8 @@ class MainWindow(QMainWindow):
     # --- internals ---
 
     def _on_busy(self, busy: bool) -> None:
+        if busy:
+            self.status.clear_speed()
         self.stop_action.setEnabled(busy)
         self.edit_action.setEnabled(not busy)
         self.regenerate_action.setEnabled(not busy)

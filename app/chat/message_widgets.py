@@ -88,7 +88,7 @@ class UserMessage(QFrame):
         att = exchange.attachment
         self.attachment.setVisible(att is not None)
         if att is not None:
-            self.attachment.setText(f"📄 {att.name} · {att.size_label}")
+            self.attachment.setText(f"Attached: {att.name} · {att.size_label}")  # 📄 is a box in many fonts
             self.attachment.setToolTip(att.notice() or "Sent in full")
         self.edit_button.setVisible(editable)
 

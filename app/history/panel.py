@@ -7,6 +7,7 @@ injected (`Dialogs`) so tests can answer them without modal windows.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -326,10 +327,9 @@ class HistoryPanel(QObject):
         except PonderError as exc:
             self.notify(exc.user_message(), "error")
             return
-        safe = "".join(c if c.isalnum() or c in " -_" else "_"
-                       for c in conversation.summary.title)[:60].strip() or "conversation"
         pattern = "Markdown (*.md)" if fmt == "md" else "Ponder conversation (*.json)"
-        path = self.dialogs.save_path(self.sidebar, f"{safe}.{fmt}", pattern)
+        suggested = documents_folder() / f"{export_name(conversation.summary.title)}.{fmt}"
+        path = self.dialogs.save_path(self.sidebar, str(suggested), pattern)
         if not path:
             return
         text = to_markdown(conversation) if fmt == "md" else to_json(conversation)
@@ -389,6 +389,20 @@ def attach_history(window, controller, paths) -> HistoryPanel:
     window.closing.connect(panel.close)
     panel.unlock_in_background()
     return panel
+
+
+def export_name(title: str) -> str:
+    """A file name from a chat title: "What is 23 plus 19?" → "What is 23 plus 19"."""
+    words = re.sub(r"[^\w\-]+", " ", title).split()
+    return " ".join(words)[:60].strip() or "conversation"
+
+
+def documents_folder() -> Path:
+    """Where exports are offered first: the user's Documents, not the folder Ponder was started in."""
+    from PySide6.QtCore import QStandardPaths
+
+    found = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(found) if found else Path.home()
 
 
 def _banner_kind(kind: str) -> str:

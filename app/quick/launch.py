@@ -22,7 +22,7 @@ from app.quick.controller import QuickController
 from app.quick.hotkey import DEFAULT_HOTKEY, NATIVE, HotkeyError, hotkey_support, make_hotkey
 from app.quick.instance import OPEN_CHAT, InstanceServer
 from app.quick.tray import Tray
-from app.theme import pick_theme, system_is_dark
+from app.theme import apply_theme, pick_theme, system_is_dark
 from engine.assistant import Assistant
 from engine.models import default_model
 from engine.paths import Paths, resources_dir
@@ -47,6 +47,7 @@ class QuickApp:
         self.result: LoadResult | None = None
         self.chat = None
         theme = pick_theme("auto", system_is_dark(qapp))
+        apply_theme(qapp, theme, 0)  # the popup and result windows look as in the chat window
         self.controller = QuickController(self.assistant, renderer=lambda: MarkdownRenderer(theme.markdown),
                                           model_ready=self.model_ready, open_chat=self.open_chat)
         self.server = InstanceServer(paths)

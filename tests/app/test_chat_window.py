@@ -340,3 +340,12 @@ def test_small_windows_keep_controls_apart_and_the_chat_list_resizes_and_hides(p
     assert not result["overlap"]
     assert result["dragged"] > result["before"] + 40
     assert result["hidden"]
+
+
+def test_the_status_bar_forgets_the_last_speed_when_a_new_answer_starts(ponder, qtbot):
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    _wait_done(qtbot, ponder)
+    assert "tok/s" in ponder.window.status.speed.text()
+    _ask(qtbot, ponder, "What is 4 plus 4?")
+    assert ponder.controller.busy and ponder.window.status.speed.text() == ""
+    _wait_done(qtbot, ponder)

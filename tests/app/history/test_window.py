@@ -165,3 +165,14 @@ def test_the_header_shows_the_open_chats_title(ponder, history, qtbot):
     qtbot.waitUntil(lambda: heading.text() == "Ponder")
     # The sidebar no longer marks the old chat as the open one.
     assert all(not item.font().bold() for item in _rows(ponder))
+
+
+def test_export_is_offered_in_documents_under_a_clean_name(ponder, history, qtbot):
+    from app.history.panel import documents_folder
+
+    _ask(qtbot, ponder, "What is 23 plus 19?")
+    [summary] = history.store.list_conversations()
+    offered = []
+    history.dialogs.save_path = lambda _parent, suggested, _pattern: offered.append(suggested)
+    history.export(summary.id, "json")
+    assert offered == [str(documents_folder() / "What is 23 plus 19.json")]

@@ -53,3 +53,18 @@ def test_closing_the_result_window_ends_the_process(standalone, qtbot):
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     qtbot.waitUntil(task.done, timeout=10_000)
     assert task.result() == 0
+
+
+def test_the_standalone_popup_is_styled_and_its_placeholder_fits(qtbot, qloop, ponder_home):
+    qapp = QApplication.instance()
+    qapp.setStyleSheet("")
+    app = QuickApp(qapp, ponder_home, model=demo_spec(), provider=None, use_tray=False)
+    try:
+        assert "#thinkingPane" in qapp.styleSheet()  # the chat window's theme
+        popup = app.controller.show_popup("Meeting moved to Tuesday.", "clipboard")
+        qtbot.waitExposed(popup)
+        field = popup.question
+        assert field.width() >= field.fontMetrics().horizontalAdvance(field.placeholderText())
+        popup.close()
+    finally:
+        app.quit()
