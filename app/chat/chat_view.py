@@ -81,7 +81,7 @@ class ChatView(QWidget):
         self.renderer = renderer
         self.composer.set_budgets(self.settings.thinking_budgets())
         for widget in self.messages.widgets:
-            widget.assistant.answer.set_renderer(renderer)
+            widget.assistant.set_renderer(renderer)
 
     # --- ChatListener ---
 

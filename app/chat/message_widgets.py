@@ -99,6 +99,10 @@ class UserMessage(QFrame):
     def _fit_bubble(self) -> None:
         """As wide as the longest line, up to 78% of the column (QLabel alone wraps too early)."""
         available = max(120, int(self.width() * 0.78))
+        key = (available, self.text.text())
+        if key == getattr(self, "_fitted", None):
+            return  # every message is resized when one is added: measure only what changed
+        self._fitted = key
         metrics = self.text.fontMetrics()
         lines = self.text.text().splitlines()[:200] or [""]
         longest = max(metrics.horizontalAdvance(line[:2000]) for line in lines)
@@ -126,7 +130,8 @@ class AssistantMessage(QFrame):
         self.thinking.continue_requested.connect(self.continue_requested)
         self.status = QLabel(self)
         self.status.setObjectName("replyStatus")
-        self.answer = AnswerView(renderer, math, self)
+        # The answer view is built when the first answer text arrives (see `answer`).
+        self._renderer, self._math, self._answer = renderer, math, None
         self.error = QLabel(self)
         self.error.setObjectName("replyError")
         self.error.setWordWrap(True)
@@ -151,25 +156,43 @@ class AssistantMessage(QFrame):
         layout.setSpacing(6)
         layout.addWidget(self.thinking)
         layout.addWidget(self.status)
-        layout.addWidget(self.answer)
+        self._answer_index = layout.count()
         layout.addWidget(self.error)
         layout.addWidget(self.notices)
         layout.addLayout(actions)
         self._reply: Reply | None = None
+        self._layout = layout
+
+    @property
+    def answer(self) -> AnswerView:
+        """The rendered answer (built on first use: a text browser is costly to build)."""
+        if self._answer is None:
+            self._answer = AnswerView(self._renderer, self._math, self)
+            self._answer.hide()
+            self._layout.insertWidget(self._answer_index, self._answer)
+        return self._answer
+
+    def set_renderer(self, renderer: MarkdownRenderer) -> None:
+        """New colours: re-render the answer, if there is one."""
+        self._renderer = renderer
+        if self._answer is not None:
+            self._answer.set_renderer(renderer)
 
     def show_exchange(self, exchange: Exchange, *, last: bool, busy: bool, model_ready: bool) -> None:
         reply = exchange.reply
         if reply is not self._reply:
             self._reply = reply
-            self.answer.set_markdown("", final=True)
+            if self._answer is not None:
+                self._answer.set_markdown("", final=True)
         # While the model loads, the status line below says so; the pane appears once it reads.
         self.thinking.setVisible(bool(reply.thinking) or (reply.thinking_live and model_ready))
         self.thinking.show_reply(reply, actionable=last and not busy)
         # Once the model is there, the thinking pane's header says the message is being read.
         self.status.setVisible(reply.phase is Phase.WAITING and not model_ready)
         self.status.setText("Waiting for the model to load…")
-        self.answer.setVisible(bool(reply.answer))
-        self.answer.set_markdown(reply.answer, final=not reply.live)
+        if reply.answer or self._answer is not None:
+            self.answer.setVisible(bool(reply.answer))
+            self.answer.set_markdown(reply.answer, final=not reply.live)
         self.error.setVisible(bool(reply.error))
         self.error.setText(reply.error)
         notes = list(exchange.notices)

@@ -124,13 +124,10 @@ class ThinkingPane(QFrame):
         row.addWidget(self.budget_text)
         row.addWidget(self.live_answer_now)
 
-        self.text = QPlainTextEdit(self)
-        self.text.setObjectName("thinkingText")
-        self.text.setReadOnly(True)
-        self.text.setFrameShape(QFrame.Shape.NoFrame)
-        self.text.setAccessibleName("Thinking")
-        self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.text.document().documentLayout().documentSizeChanged.connect(lambda _: self._fit_height())
+        # The full text box and the notice are built when first needed: most replies are only
+        # ever seen collapsed, and building them for every message made adding one slow.
+        self._text: QPlainTextEdit | None = None
+        self._notice: QFrame | None = None
 
         self.preview = QLabel(self)
         self.preview.setObjectName("thinkingPreview")
@@ -140,37 +137,69 @@ class ThinkingPane(QFrame):
         self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.preview.setAccessibleName("Newest thinking")
 
-        self.notice = QFrame(self)
-        self.notice.setObjectName("thinkingNotice")
-        self.notice_label = QLabel(self.notice)
-        self.notice_label.setObjectName("thinkingNoticeText")
-        self.notice_label.setWordWrap(True)
-        self.continue_button = QPushButton("Continue thinking", self.notice)
-        self.continue_button.setObjectName("continueThinkingButton")
-        self.continue_button.setAccessibleName("Continue thinking")
-        self.continue_button.clicked.connect(self.continue_requested)
-        self.notice_answer_now = QPushButton("Answer now", self.notice)
-        self.notice_answer_now.setObjectName("noticeAnswerNowButton")
-        self.notice_answer_now.setAccessibleName("Answer now from this thinking")
-        self.notice_answer_now.clicked.connect(self.answer_now_requested)
-        notice_row = QHBoxLayout(self.notice)
-        notice_row.setContentsMargins(10, 6, 6, 6)
-        notice_row.addWidget(self.notice_label, 1)
-        notice_row.addWidget(self.continue_button)
-        notice_row.addWidget(self.notice_answer_now)
-
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.header)
         layout.addWidget(self.preview)
-        layout.addWidget(self.text)
-        layout.addWidget(self.notice)
+        self._layout = layout
 
         self._clock = QTimer(self)
         self._clock.setInterval(TICK_MS)
         self._clock.timeout.connect(self._refresh_header)
-        self.notice.hide()
+
+    # --- parts built on first use ---
+
+    @property
+    def text(self) -> QPlainTextEdit:
+        """The full thinking (shown when the pane is open)."""
+        if self._text is None:
+            text = QPlainTextEdit(self)
+            text.setObjectName("thinkingText")
+            text.setReadOnly(True)
+            text.setFrameShape(QFrame.Shape.NoFrame)
+            text.setAccessibleName("Thinking")
+            text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            text.setPlainText(self._shown)
+            text.hide()
+            self._layout.insertWidget(self._layout.indexOf(self.preview) + 1, text)
+            self._text = text
+            text.document().documentLayout().documentSizeChanged.connect(lambda _: self._fit_height())
+        return self._text
+
+    @property
+    def notice(self) -> QFrame:
+        """How the thinking ended, with Continue thinking / Answer now."""
+        if self._notice is None:
+            notice = QFrame(self)
+            notice.setObjectName("thinkingNotice")
+            self.notice_label = QLabel(notice)
+            self.notice_label.setObjectName("thinkingNoticeText")
+            self.notice_label.setWordWrap(True)
+            self.continue_button = QPushButton("Continue thinking", notice)
+            self.continue_button.setObjectName("continueThinkingButton")
+            self.continue_button.setAccessibleName("Continue thinking")
+            self.continue_button.clicked.connect(self.continue_requested)
+            self.notice_answer_now = QPushButton("Answer now", notice)
+            self.notice_answer_now.setObjectName("noticeAnswerNowButton")
+            self.notice_answer_now.setAccessibleName("Answer now from this thinking")
+            self.notice_answer_now.clicked.connect(self.answer_now_requested)
+            row = QHBoxLayout(notice)
+            row.setContentsMargins(10, 6, 6, 6)
+            row.addWidget(self.notice_label, 1)
+            row.addWidget(self.continue_button)
+            row.addWidget(self.notice_answer_now)
+            notice.hide()
+            self._layout.addWidget(notice)
+            self._notice = notice
+        return self._notice
+
+    def __getattr__(self, name: str):
+        # notice_label, continue_button, notice_answer_now exist once the notice does.
+        if name in ("notice_label", "continue_button", "notice_answer_now"):
+            self.notice  # noqa: B018 - builds them
+            return self.__dict__[name]
+        raise AttributeError(name)
 
     # --- public ---
 
@@ -200,10 +229,11 @@ class ThinkingPane(QFrame):
             self._clock.stop()
         self.live_answer_now.setVisible(reply.thinking_live)
         note = reply.finish_note() if reply.resumable else ""
-        self.notice_label.setText(note)
-        self.notice.setVisible(bool(note))
-        self.continue_button.setVisible(actionable and reply.resumable)
-        self.notice_answer_now.setVisible(actionable and reply.needs_answer)
+        if note or self._notice is not None:
+            self.notice_label.setText(note)
+            self.notice.setVisible(bool(note))
+            self.continue_button.setVisible(actionable and reply.resumable)
+            self.notice_answer_now.setVisible(actionable and reply.needs_answer)
         self._refresh_header()
         self._layout_mode()
 
@@ -215,16 +245,21 @@ class ThinkingPane(QFrame):
     def _sync_text(self, thinking: str) -> None:
         if thinking == self._shown:
             return
-        self._update_preview()
-        bar = self.text.verticalScrollBar()
+        text = self._text
+        if text is None:  # not built yet: it takes the whole thinking when it is
+            self._shown = thinking
+            self._update_preview()
+            return
+        bar = text.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 4
         if self._shown and thinking.startswith(self._shown):
-            cursor = QTextCursor(self.text.document())
+            cursor = QTextCursor(text.document())
             cursor.movePosition(QTextCursor.MoveOperation.End)
             cursor.insertText(thinking[len(self._shown):])
         else:
-            self.text.setPlainText(thinking)
+            text.setPlainText(thinking)
         self._shown = thinking
+        self._update_preview()
         if at_bottom:
             bar.setValue(bar.maximum())
 
@@ -260,7 +295,10 @@ class ThinkingPane(QFrame):
         reply = self._reply
         has_text = bool(self._shown.strip())
         preview = self._previewing() and has_text
-        self.text.setVisible(self._expanded and has_text)
+        if self._expanded and has_text:
+            self.text.setVisible(True)
+        elif self._text is not None:
+            self._text.setVisible(False)
         self.preview.setVisible(preview)
         if preview:
             self._update_preview()
@@ -271,6 +309,8 @@ class ThinkingPane(QFrame):
         self._fit_height()
 
     def _fit_height(self) -> None:
+        if self._text is None:
+            return
         # Count the wrapped lines at the width shown now: the document's own line count lags
         # behind a narrowing (QPlainTextEdit lays out blocks lazily) and the last line was cut.
         metrics = QFontMetrics(self.text.font())
