@@ -63,7 +63,7 @@ def run_on_x(script: str, *, timeout: float = 60) -> dict:
     with xvfb() as display:
         env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", PYTHONPATH=str(ROOT))
         proc = subprocess.run([sys.executable, "-c", _PRELUDE + textwrap.dedent(script)], env=env,
-                              capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+                              capture_output=True, text=True, timeout=timeout, cwd=ROOT, check=False)
     lines = proc.stdout.strip().splitlines()
     assert proc.returncode == 0 and lines, proc.stderr[-3000:]
     return json.loads(lines[-1])

@@ -1,4 +1,4 @@
-from app.chat.conversation import Reply, Phase
+from app.chat.conversation import Phase, Reply
 from app.chat.thinking_pane import ThinkingPane
 
 
