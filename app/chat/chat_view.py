@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from app.chat.attachments import Attachment
 from app.chat.composer import Composer
+from app.chat.context_meter import used_tokens
 from app.chat.controller import ChatController
 from app.chat.conversation import Exchange
 from app.chat.message_list import MessageList
@@ -87,6 +88,7 @@ class ChatView(QWidget):
 
     def exchange_added(self, exchange: Exchange) -> None:
         self.messages.add(exchange)
+        self._meter(exchange.reply.stats, live=False)  # a reopened chat's last saved turn
         self._refresh_last(2)  # the new one, and the one before loses Edit/Regenerate
         self.messages.scroll_to_bottom()
 
@@ -97,6 +99,7 @@ class ChatView(QWidget):
 
     def conversation_reset(self) -> None:
         self.messages.clear()
+        self.composer.context_meter.reset()
 
     def busy_changed(self, busy: bool) -> None:
         self.composer.set_busy(busy)
@@ -107,6 +110,15 @@ class ChatView(QWidget):
 
     def stats_changed(self, stats: Stats) -> None:
         self.turn_stats.emit(stats)
+        last = self.controller.conversation.last
+        self._meter(stats, live=last is not None and last.reply.live)
+
+    def _meter(self, stats: Stats | None, *, live: bool) -> None:
+        model = self.controller.model
+        meter = self.composer.context_meter
+        meter.set_context(model.folder.context_length if model is not None else 0)
+        if stats is not None and stats.prompt_tokens:
+            meter.show_usage(used_tokens(stats, live=live))
 
     # --- internals ---
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.chat.attachments import Attachment, should_attach
+from app.chat.context_meter import ContextMeter
 
 EFFORT_LABELS = {"low": "Low", "medium": "Medium", "high": "High", "unlimited": "Unlimited"}
 MAX_INPUT_LINES = 8
@@ -158,6 +159,9 @@ class Composer(QFrame):
         controls.setContentsMargins(0, 0, 0, 0)
         controls.addWidget(effort_label)
         controls.addWidget(self.effort)
+        controls.addSpacing(12)
+        self.context_meter = ContextMeter(self)
+        controls.addWidget(self.context_meter)
         controls.addStretch(1)
         controls.addWidget(self.send_button)
         controls.addWidget(self.stop_button)

@@ -349,3 +349,21 @@ def test_the_status_bar_forgets_the_last_speed_when_a_new_answer_starts(ponder, 
     _ask(qtbot, ponder, "What is 4 plus 4?")
     assert ponder.controller.busy and ponder.window.status.speed.text() == ""
     _wait_done(qtbot, ponder)
+
+
+def test_the_context_meter_shows_how_full_the_conversation_is(ponder, qtbot):
+    from app.chat.context_meter import meter_text
+
+    meter = ponder.window.chat.composer.context_meter
+    assert not meter.isVisible()  # nothing used yet
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    _wait_done(qtbot, ponder)
+    stats = _reply(ponder).stats
+    used = stats.prompt_tokens + stats.answer_tokens
+    assert meter.isVisible() and meter.label.text() == f"Context {used:,} / 2,048"
+    assert meter.property("warn") is False
+    qtbot.keyClick(_input(ponder), Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert not meter.isVisible()
+    # Near the limit it warns before the oldest exchanges are left out.
+    text, tip = meter_text(1_700, 2_048)
+    assert text == "Context 1,700 / 2,048" and "oldest exchanges will be left out" in tip
