@@ -47,6 +47,8 @@ class MainWindow(QMainWindow):
 
         self.new_chat_button = self._tool("newChatButton", "New chat", "New chat (Ctrl+N)")
         self.settings_button = self._tool("settingsButton", "Settings", "Settings (Ctrl+,)")
+        self.chat_settings_button = self._tool("chatSettingsButton", "This chat", "This chat's instructions and sampling")
+        self.chat_settings_button.setCheckable(True)
         self.title = QLabel("Ponder", self)
         self.title.setObjectName("windowHeading")
         top = QFrame(self)
@@ -57,6 +59,7 @@ class MainWindow(QMainWindow):
         top_row.addStretch(1)
         top_row.addWidget(self.title)
         top_row.addStretch(1)
+        top_row.addWidget(self.chat_settings_button)
         top_row.addWidget(self.settings_button)
 
         self.model_banner = Banner("modelBanner", self)
@@ -88,6 +91,12 @@ class MainWindow(QMainWindow):
         self.edit_action = self.add_action("Edit", "&Edit last question", None, chat.edit_last)
         self.regenerate_action = self.add_action("Edit", "&Regenerate last answer", None,
                                                  chat.controller.regenerate)
+        self.chat_settings_action = self.add_action("View", "&This chat's settings", QKeySequence("Ctrl+Shift+P"))
+        self.chat_settings_action.setObjectName("chatSettingsAction")
+        self.chat_settings_action.setCheckable(True)
+        self.chat_settings_action.toggled.connect(chat.show_chat_settings)
+        self.chat_settings_action.toggled.connect(self.chat_settings_button.setChecked)
+        self.chat_settings_button.toggled.connect(self.chat_settings_action.setChecked)
         self.new_chat_button.clicked.connect(self.new_chat_action.trigger)
         self.settings_button.clicked.connect(self.settings_action.trigger)
         chat.busy_toggled.connect(self._on_busy)

@@ -6,6 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from app.chat.attachments import Attachment
+from app.chat.chat_settings import ChatSettingsPanel
 from app.chat.composer import Composer
 from app.chat.context_meter import used_tokens
 from app.chat.controller import ChatController
@@ -50,15 +51,22 @@ class ChatView(QWidget):
         bottom_layout.setContentsMargins(24, 8, 24, 14)
         bottom_layout.addWidget(self.composer)
         bottom.setMaximumWidth(860)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.messages, 1)
+        column = QVBoxLayout()
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.messages, 1)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(bottom, 100)
         row.addStretch(1)
-        layout.addLayout(row)
+        column.addLayout(row)
+        self.chat_settings = ChatSettingsPanel(settings, lambda: controller.overrides, self)
+        self.chat_settings.hide()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(column, 1)
+        layout.addWidget(self.chat_settings)
 
     # --- actions (menus and shortcuts call these too) ---
 
@@ -97,8 +105,14 @@ class ChatView(QWidget):
         if widget is not None:
             self._refresh(widget)
 
+    def show_chat_settings(self, shown: bool) -> None:
+        """The side panel with this chat's instructions and sampling."""
+        self.chat_settings.load()
+        self.chat_settings.setVisible(shown)
+
     def conversation_reset(self) -> None:
         self.messages.clear()
+        self.chat_settings.load()  # a new chat starts from the defaults
         self.composer.context_meter.reset()
 
     def busy_changed(self, busy: bool) -> None:

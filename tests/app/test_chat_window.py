@@ -367,3 +367,26 @@ def test_the_context_meter_shows_how_full_the_conversation_is(ponder, qtbot):
     # Near the limit it warns before the oldest exchanges are left out.
     text, tip = meter_text(1_700, 2_048)
     assert text == "Context 1,700 / 2,048" and "oldest exchanges will be left out" in tip
+
+
+def test_this_chats_settings_apply_to_its_turns_and_end_with_it(ponder, qtbot, monkeypatch):
+    from PySide6.QtWidgets import QDoubleSpinBox, QToolButton
+
+    sent = []
+    assistant = ponder.controller.assistant
+    chat = assistant.chat
+    monkeypatch.setattr(assistant, "chat", lambda request, **kw: sent.append(request) or chat(request, **kw))
+    qtbot.mouseClick(ponder.window.findChild(QToolButton, "chatSettingsButton"), Qt.MouseButton.LeftButton)
+    panel = ponder.window.chat.chat_settings
+    assert panel.isVisible()
+    qtbot.keyClicks(panel.findChild(QPlainTextEdit, "chatInstructions"), "Answer in one line.")
+    temperature = panel.findChild(QDoubleSpinBox, "chatTemperature")
+    temperature.setValue(0.3)
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    _wait_done(qtbot, ponder)
+    assert sent[-1].system_prompt == "Answer in one line."
+    assert sent[-1].sampling.temperature == 0.3 and _reply(ponder).answer
+    assert ponder.settings.get("system_prompt") == ""  # the app's defaults are untouched
+    qtbot.keyClick(_input(ponder), Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert panel.findChild(QPlainTextEdit, "chatInstructions").toPlainText() == ""
+    assert ponder.controller.overrides == {}
