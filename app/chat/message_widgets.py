@@ -130,47 +130,81 @@ class AssistantMessage(QFrame):
         self.thinking.continue_requested.connect(self.continue_requested)
         self.status = QLabel(self)
         self.status.setObjectName("replyStatus")
-        # The answer view is built when the first answer text arrives (see `answer`).
-        self._renderer, self._math, self._answer = renderer, math, None
-        self.error = QLabel(self)
-        self.error.setObjectName("replyError")
-        self.error.setWordWrap(True)
-        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.notices = QLabel(self)
-        self.notices.setObjectName("replyNotice")
-        self.notices.setWordWrap(True)
-        self.copy_button = _action("Copy", "copyAnswerButton", "Copy the answer", self)
-        self.copy_button.clicked.connect(lambda: _copy_feedback(self.copy_button, self.answer.markdown))
-        self.regenerate_button = _action("Regenerate", "regenerateButton", "Write a new answer", self)
-        self.regenerate_button.clicked.connect(self.regenerate_requested)
-        self.stats = QLabel(self)
-        self.stats.setObjectName("replyStats")
-        actions = QHBoxLayout()
-        actions.setContentsMargins(0, 0, 0, 0)
-        actions.addWidget(self.copy_button)
-        actions.addWidget(self.regenerate_button)
-        actions.addStretch(1)
-        actions.addWidget(self.stats)
+        self.status.hide()
+        # The rest is built when first shown (see _part): fewer widgets to build and style per
+        # message keeps adding one to the chat quick.
+        self._renderer, self._math = renderer, math
+        self._parts: dict[str, QWidget] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addWidget(self.thinking)
         layout.addWidget(self.status)
-        self._answer_index = layout.count()
-        layout.addWidget(self.error)
-        layout.addWidget(self.notices)
-        layout.addLayout(actions)
         self._reply: Reply | None = None
         self._layout = layout
+
+    _ORDER = ("answer", "error", "notices", "footer")
+
+    def _part(self, name: str) -> QWidget:
+        """One of the parts below the thinking, built (hidden) and placed in order on first use."""
+        part = self._parts.get(name)
+        if part is None:
+            part = getattr(self, f"_build_{name}")()
+            part.hide()
+            before = sum(1 for n in self._ORDER[: self._ORDER.index(name)] if n in self._parts)
+            self._layout.insertWidget(2 + before, part)
+            self._parts[name] = part
+        return part
+
+    def _build_answer(self) -> QWidget:
+        return AnswerView(self._renderer, self._math, self)
+
+    def _build_error(self) -> QWidget:
+        error = QLabel(self)
+        error.setObjectName("replyError")
+        error.setWordWrap(True)
+        error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return error
+
+    def _build_notices(self) -> QWidget:
+        notices = QLabel(self)
+        notices.setObjectName("replyNotice")
+        notices.setWordWrap(True)
+        return notices
+
+    def _build_footer(self) -> QWidget:
+        footer = QWidget(self)
+        footer.setObjectName("replyFooter")
+        self.copy_button = _action("Copy", "copyAnswerButton", "Copy the answer", footer)
+        self.copy_button.clicked.connect(lambda: _copy_feedback(self.copy_button, self.answer.markdown))
+        self.regenerate_button = _action("Regenerate", "regenerateButton", "Write a new answer", footer)
+        self.regenerate_button.clicked.connect(self.regenerate_requested)
+        self.stats = QLabel(footer)
+        self.stats.setObjectName("replyStats")
+        actions = QHBoxLayout(footer)
+        actions.setContentsMargins(0, 0, 0, 0)
+        actions.addWidget(self.copy_button)
+        actions.addWidget(self.regenerate_button)
+        actions.addStretch(1)
+        actions.addWidget(self.stats)
+        return footer
+
+    @property
+    def error(self) -> QLabel:
+        return self._part("error")
+
+    @property
+    def notices(self) -> QLabel:
+        return self._part("notices")
 
     @property
     def answer(self) -> AnswerView:
         """The rendered answer (built on first use: a text browser is costly to build)."""
-        if self._answer is None:
-            self._answer = AnswerView(self._renderer, self._math, self)
-            self._answer.hide()
-            self._layout.insertWidget(self._answer_index, self._answer)
-        return self._answer
+        return self._part("answer")
+
+    @property
+    def _answer(self) -> AnswerView | None:
+        return self._parts.get("answer")
 
     def set_renderer(self, renderer: MarkdownRenderer) -> None:
         """New colours: re-render the answer, if there is one."""
@@ -193,18 +227,22 @@ class AssistantMessage(QFrame):
         if reply.answer or self._answer is not None:
             self.answer.setVisible(bool(reply.answer))
             self.answer.set_markdown(reply.answer, final=not reply.live)
-        self.error.setVisible(bool(reply.error))
-        self.error.setText(reply.error)
+        if reply.error or "error" in self._parts:
+            self.error.setVisible(bool(reply.error))
+            self.error.setText(reply.error)
         notes = list(exchange.notices)
         note = reply.finish_note()
         if note and not reply.resumable:
             notes.insert(0, note)
-        self.notices.setVisible(bool(notes))
-        self.notices.setText("\n".join(notes))
+        if notes or "notices" in self._parts:
+            self.notices.setVisible(bool(notes))
+            self.notices.setText("\n".join(notes))
         done = not reply.live
-        self.copy_button.setVisible(done and bool(reply.answer))
-        self.regenerate_button.setVisible(done and last and not busy)
-        self.stats.setText(_stats_text(reply) if done else "")
+        if done or "footer" in self._parts:
+            self._part("footer").setVisible(done)
+            self.copy_button.setVisible(done and bool(reply.answer))
+            self.regenerate_button.setVisible(done and last and not busy)
+            self.stats.setText(_stats_text(reply) if done else "")
 
 
 def _stats_text(reply: Reply) -> str:

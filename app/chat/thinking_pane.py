@@ -108,21 +108,13 @@ class ThinkingPane(QFrame):
         self.live_answer_now.setAccessibleName("Answer now")
         self.live_answer_now.setToolTip("Stop thinking and write the answer now")
         self.live_answer_now.clicked.connect(self.answer_now_requested)
-        self.budget_bar = QProgressBar(self.header)
-        self.budget_bar.setObjectName("thinkingBudget")
-        self.budget_bar.setTextVisible(False)
-        self.budget_bar.setFixedSize(80, 6)
-        self.budget_bar.setAccessibleName("Thinking budget used")
-        self.budget_text = QLabel(self.header)
-        self.budget_text.setObjectName("thinkingBudgetText")
-        self.budget_text.setToolTip("Thinking tokens used of this effort's budget")
         row = QHBoxLayout(self.header)
         row.setContentsMargins(6, 2, 6, 2)
         row.addWidget(self.toggle)
         row.addStretch(1)
-        row.addWidget(self.budget_bar)
-        row.addWidget(self.budget_text)
         row.addWidget(self.live_answer_now)
+        self._header_row = row
+        self._budget: tuple[QProgressBar, QLabel] | None = None  # built when a budget shows
 
         # The full text box and the notice are built when first needed: most replies are only
         # ever seen collapsed, and building them for every message made adding one slow.
@@ -166,6 +158,33 @@ class ThinkingPane(QFrame):
             self._text = text
             text.document().documentLayout().documentSizeChanged.connect(lambda _: self._fit_height())
         return self._text
+
+    @property
+    def budget_bar(self) -> QProgressBar:
+        """The thinking budget filling up (with budget_text, '812 / 1,024')."""
+        return self._budget_parts()[0]
+
+    @property
+    def budget_text(self) -> QLabel:
+        return self._budget_parts()[1]
+
+    def _budget_parts(self) -> tuple[QProgressBar, QLabel]:
+        if self._budget is None:
+            bar = QProgressBar(self.header)
+            bar.setObjectName("thinkingBudget")
+            bar.setTextVisible(False)
+            bar.setFixedSize(80, 6)
+            bar.setAccessibleName("Thinking budget used")
+            label = QLabel(self.header)
+            label.setObjectName("thinkingBudgetText")
+            label.setToolTip("Thinking tokens used of this effort's budget")
+            bar.hide()
+            label.hide()
+            index = self._header_row.indexOf(self.live_answer_now)
+            self._header_row.insertWidget(index, label)
+            self._header_row.insertWidget(index, bar)
+            self._budget = (bar, label)
+        return self._budget
 
     @property
     def notice(self) -> QFrame:
@@ -284,6 +303,8 @@ class ThinkingPane(QFrame):
             return
         self.toggle.setText(header_text(reply))
         text = budget_text(reply)
+        if not text and self._budget is None:
+            return
         self.budget_bar.setVisible(bool(text))
         self.budget_text.setVisible(bool(text))
         if text:
