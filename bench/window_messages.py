@@ -59,7 +59,7 @@ async def main_async(args, app) -> None:
     ticker = Ticker()
     control = ControlTicker()
     tick = asyncio.ensure_future(ticker.run())
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(3.0)  # the window is up a few seconds before a first answer (model load, typing)
     idle_end = time.perf_counter()
     builds = await drive(app, args.exchanges, 1 / 60)
     end = time.perf_counter()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from app.chat.attachments import Attachment
@@ -60,6 +60,8 @@ class ChatView(QWidget):
         row.addWidget(bottom, 100)
         row.addStretch(1)
         column.addLayout(row)
+        if math is not None:  # once the window is up and idle, not during the first answer
+            QTimer.singleShot(1500, self, math.warm_up)
         self.chat_settings = ChatSettingsPanel(settings, lambda: controller.overrides, self)
         self.chat_settings.hide()
         layout = QHBoxLayout(self)
