@@ -39,7 +39,9 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle("Ponder")
         self.resize(1040, 760)
-        self.setMinimumSize(560, 420)
+        # The width's minimum comes from the layouts (sidebar and controls never overlap);
+        # an explicit minimum width would override it and let them.
+        self.setMinimumHeight(420)
         self.chat = chat
         self.menus: dict[str, QMenu] = {}
         for title in MENUS:

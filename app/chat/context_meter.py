@@ -7,6 +7,7 @@ it warns that the oldest exchanges will soon be left out, before it happens.
 
 from __future__ import annotations
 
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from engine.events import Stats
@@ -48,6 +49,20 @@ class ContextMeter(QWidget):
         row.addWidget(self.label)
         self.context = 0
         self.hide()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        # The first thing to give way in a narrow window: never over Effort or Send.
+        return QSize(0, self.label.sizeHint().height())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(self.bar.width() + 6 + self.label.sizeHint().width(), self.label.sizeHint().height())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        # Too narrow to read: show nothing rather than a clipped stub.
+        whole = event.size().width() >= self.sizeHint().width()
+        self.bar.setVisible(whole)
+        self.label.setVisible(whole)
 
     def set_context(self, tokens: int) -> None:
         """The loaded model's context length (0: no model)."""
