@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from app.history.loader import exchanges_from
+from app.history.opening import BackgroundOpener
 from app.history.recorder import HistoryRecorder, TeeListener
 from app.history.sidebar import HistorySidebar
 from engine.errors import PonderError
@@ -32,8 +32,6 @@ from engine.history.vault import HistoryVault
 
 log = logging.getLogger(__name__)
 
-#: How long opening may take before the sidebar says it waits for the keyring's unlock prompt.
-KEYRING_WAIT_MS = 700
 WAITING_FOR_KEYRING = ("Waiting for the system keyring to be unlocked… Chats are not saved until "
                        "the history is open.")
 KEYRING_LOCKED = ("The system keyring is locked, so the chat history cannot be opened. Unlock it "
@@ -75,8 +73,6 @@ class Dialogs:
 class HistoryPanel(QObject):
     """Owns the vault, the open store, the recorder and the sidebar."""
 
-    #: (attempt, store or exception, a secure keyring exists): a background open ended.
-    _opened = Signal(int, object, bool)
 
     def __init__(self, vault: HistoryVault, chat, controller, *, dialogs: Dialogs | None = None,
                  notify: Callable[[str, str], None] | None = None,
@@ -98,13 +94,10 @@ class HistoryPanel(QObject):
         self.sidebar.export_requested.connect(self.export)
         self.sidebar.import_requested.connect(self.import_file)
         self.sidebar.error.connect(lambda text: self.notify(text, "error"))
-        self._attempt = 0
         self._closed = False
-        self._opened.connect(self._on_opened)
-        self._wait_timer = QTimer(self)
-        self._wait_timer.setSingleShot(True)
-        self._wait_timer.setInterval(KEYRING_WAIT_MS)
-        self._wait_timer.timeout.connect(
+        self.opener = BackgroundOpener(vault, self)
+        self.opener.opened.connect(self._on_opened)
+        self.opener.waiting.connect(
             lambda: self.sidebar.show_state(WAITING_FOR_KEYRING, [("Retry", self.unlock_in_background)]))
 
     # --- unlocking in the background (start-up, keyring retries) ---
@@ -112,50 +105,24 @@ class HistoryPanel(QObject):
     @property
     def opening(self) -> bool:
         """A background open is under way."""
-        return self._wait_timer.isActive() or self._pending
+        return self.opener.busy
 
     def unlock_in_background(self) -> None:
-        """Open the store on a worker thread: a locked keyring's unlock prompt can take minutes,
-        and the window must work meanwhile. The sidebar says what it waits for, with Retry."""
-        self._attempt += 1
-        attempt, self._pending = self._attempt, True
+        """Open the store on a worker thread (app/history/opening.py): the window works while a
+        keyring's unlock prompt is open; the sidebar says what it waits for, with Retry."""
+        self.opener.vault = self.vault
         self.sidebar.show_state("Opening your chat history…", [])
-        self._wait_timer.start()
-        thread = threading.Thread(target=self._open_worker, args=(attempt,), name="history-open", daemon=True)
-        thread.start()
+        self.opener.start()
 
-    _pending = False
-
-    def _open_worker(self, attempt: int) -> None:
-        try:
-            result: object = self.vault.open()
-        except Exception as exc:  # noqa: BLE001 - handed to the GUI thread, shown there
-            result = exc
-        secure = isinstance(result, HistorySetupNeededError) and self.vault.keyring.secure() is not None
-        try:
-            self._opened.emit(attempt, result, secure)
-        except RuntimeError:  # the window was closed and deleted meanwhile
-            if not isinstance(result, BaseException):
-                result.close()
-
-    def _on_opened(self, attempt: int, result: object, keyring_exists: bool) -> None:
-        usable = self.store is None and not self._closed
-        if attempt != self._attempt:  # an older try: use it only if it opened and nothing else has
-            if usable and not isinstance(result, BaseException):
-                self._attempt += 1  # the current try's answer no longer matters
-                self._finish_opening()
-                self._use(result)
-            elif not isinstance(result, BaseException):
-                result.close()
+    def _on_opened(self, result: object, keyring_exists: bool, current: bool) -> None:
+        opened = not isinstance(result, BaseException)
+        if opened and (self.store is not None or self._closed):
+            result.close()  # another try or a passphrase got there first, or the window closed
             return
-        self._finish_opening()
-        if not isinstance(result, BaseException):
-            if usable:
-                self._use(result)
-            else:
-                result.close()
-        elif self._closed:
-            return
+        if opened:
+            self._use(result)
+        elif not current or self._closed:
+            return  # an older try's failure: the newest one answers for itself
         elif isinstance(result, HistorySetupNeededError) and keyring_exists:
             # The keyring is there but refused (its unlock prompt was cancelled): not "no keyring".
             self.sidebar.show_state(KEYRING_LOCKED, [
@@ -173,10 +140,6 @@ class HistoryPanel(QObject):
             log.error("opening the history failed", exc_info=result)
             self.sidebar.show_state("The chat history could not be opened.",
                                     [("Try again", self.unlock_in_background)])
-
-    def _finish_opening(self) -> None:
-        self._pending = False
-        self._wait_timer.stop()
 
     # --- unlocking ---
 
@@ -251,8 +214,7 @@ class HistoryPanel(QObject):
             self._guard(lambda: self._use(self.vault.restore_backup(backups[0])))
 
     def _use(self, store) -> None:
-        self._attempt += 1  # a background open still running is no longer wanted
-        self._finish_opening()
+        self.opener.cancel()  # a background open still running is no longer wanted
         self.close_store()
         self.store = store
         self.recorder.set_store(store)
@@ -261,7 +223,7 @@ class HistoryPanel(QObject):
     def close(self) -> None:
         """The window is closing: commit and close; a background open still running is dropped."""
         self._closed = True
-        self._finish_opening()
+        self.opener.cancel()
         self.close_store()
 
     def close_store(self) -> None:
