@@ -316,7 +316,7 @@ def test_small_windows_keep_controls_apart_and_the_chat_list_resizes_and_hides(p
         settle(1000)
         window = app.window
         window.resize(500, 400)  # smaller than the window allows
-        settle()
+        settle(600)
         composer = window.chat.composer
         composer.context_meter.set_context(2048)
         composer.context_meter.show_usage(1234)  # as after a first answer
@@ -336,9 +336,10 @@ def test_small_windows_keep_controls_apart_and_the_chat_list_resizes_and_hides(p
         point = handle.mapToGlobal(handle.rect().center())
         xdo("mousemove", point.x() + 80, point.y())
         xdo("mouseup", "1")
+        wait_for(lambda: sidebar.width() > before + 40)
         dragged = sidebar.width()
         xdo("key", "ctrl+shift+l")
-        hidden = not sidebar.isVisible()
+        hidden = wait_for(lambda: not sidebar.isVisible())
         done({{"size": small, "overlap": overlap, "before": before,
               "dragged": dragged, "hidden": hidden}})
     """)

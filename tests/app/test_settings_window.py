@@ -102,10 +102,13 @@ def test_the_wheel_scrolls_the_dialog_and_changes_no_setting():
         settle()
         start = bar.value()
         xdo(*at(spin), "click", "5")   # wheel down with the pointer over the spin box
+        wait_for(lambda: bar.value() > start, 2000)
         xdo(*at(combo), "click", "5")
         unfocused = (spin.value(), combo.currentData(), bar.value())
         xdo(*at(spin), "click", "1")   # click into it: now the wheel is meant for it
+        wait_for(spin.hasFocus, 2000)
         xdo(*at(spin), "click", "5")
+        wait_for(lambda: spin.value() != 1024, 2000)
         done({"start": start, "spin": unfocused[0], "theme": unfocused[1], "scrolled": unfocused[2],
               "focused_spin": spin.value()})
     """)

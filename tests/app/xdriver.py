@@ -40,6 +40,15 @@ def xdo(*args):
     settle()
 
 
+def wait_for(condition, timeout_ms=5000):
+    """Let events run until condition() holds (a loaded machine delivers X events late)."""
+    waited = 0
+    while not condition() and waited < timeout_ms:
+        settle(100)
+        waited += 100
+    return condition()
+
+
 def at(widget):
     """xdotool mousemove arguments for the centre of a widget."""
     point = widget.mapToGlobal(widget.rect().center())

@@ -116,7 +116,7 @@ def test_a_locked_keyring_never_blocks_the_window_and_the_history_waits_for_it(q
     panel.unlock_in_background()  # returns at once: the prompt is answered on another thread
     assert panel.store is None
     qtbot.waitUntil(lambda: "Waiting for the system keyring to be unlocked" in panel.sidebar.state_label.text())
-    assert "Retry" in _choices(panel)
+    qtbot.waitUntil(lambda: "Retry" in _choices(panel))  # the layout shows new buttons a moment later
     prompting.answered.set()  # the user typed the keyring password
     qtbot.waitUntil(lambda: panel.store is not None, timeout=10_000)
     assert not panel.sidebar.state.isVisible() and panel.sidebar.search.isEnabled()
