@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.download.errors import HubUnreachableError
 from engine.errors import (
     ConnectionNotFoundError,
     EngineFailureError,
@@ -28,8 +29,25 @@ _NEXT_STEPS: tuple[tuple[type[BaseException], str], ...] = (
 )
 
 
+#: How a failed name lookup reads in the network libraries' errors: the computer is offline.
+_OFFLINE_SIGNS = ("name or service not known", "temporary failure in name resolution", "getaddrinfo failed",
+                  "nodename nor servname", "no address associated", "network is unreachable")
+
+
+def _download_text(error: HubUnreachableError) -> str:
+    """Plain words for a download that could not reach the server, never the socket error."""
+    detail = str(error).lower()
+    if any(sign in detail for sign in _OFFLINE_SIGNS):
+        what = "This computer seems to be offline, so the model server cannot be reached."
+    else:
+        what = "The model server cannot be reached right now (it may be down, or blocked on this network)."
+    return f"{what} What was downloaded so far is kept: press Retry to go on from there."
+
+
 def user_text(error: BaseException) -> str:
     """One short paragraph for a person: what happened and what to do."""
+    if isinstance(error, HubUnreachableError):
+        return _download_text(error)
     text = user_message(error).strip()
     for kind, step in _NEXT_STEPS:
         if isinstance(error, kind):

@@ -304,6 +304,9 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
     return app
 
 
+THEME_CHOICES = (("system", "Theme: follow the &system"), ("light", "Theme: &light"), ("dark", "Theme: &dark"))
+
+
 def _add_view_menu(app: PonderApp) -> None:
     """View: thinking pane default and theme, both settings."""
     window = app.window
@@ -313,12 +316,21 @@ def _add_view_menu(app: PonderApp) -> None:
     expanded.toggled.connect(lambda on: app.remember("thinking_expanded", on))
     window.menu("View").addSeparator()
     themes = QActionGroup(window)
-    for key, label in (("system", "Theme: follow the &system"), ("light", "Theme: &light"), ("dark", "Theme: &dark")):
+    for key, label in THEME_CHOICES:
         action = window.add_action("View", label, None)
         action.setCheckable(True)
         action.setChecked(app.settings.get("theme") == key)
         action.triggered.connect(lambda _on=False, key=key: app.remember("theme", key))
         themes.addAction(action)
+
+    def sync() -> None:  # the Settings dialog changes the same settings: show them as they are now
+        expanded.setChecked(app.settings.get("thinking_expanded"))
+        for action in themes.actions():
+            action.setChecked(action.data() == app.settings.get("theme"))
+
+    for action, (key, _label) in zip(themes.actions(), THEME_CHOICES):
+        action.setData(key)
+    window.menu("View").aboutToShow.connect(sync)
 
 
 def _banner_action(app: PonderApp) -> None:

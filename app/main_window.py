@@ -39,7 +39,9 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle("Ponder")
         self.resize(1040, 760)
-        self.setMinimumSize(560, 420)
+        # The width's minimum comes from the layouts (sidebar and controls never overlap);
+        # an explicit minimum width would override it and let them.
+        self.setMinimumHeight(420)
         self.chat = chat
         self.menus: dict[str, QMenu] = {}
         for title in MENUS:
@@ -47,6 +49,8 @@ class MainWindow(QMainWindow):
 
         self.new_chat_button = self._tool("newChatButton", "New chat", "New chat (Ctrl+N)")
         self.settings_button = self._tool("settingsButton", "Settings", "Settings (Ctrl+,)")
+        self.chat_settings_button = self._tool("chatSettingsButton", "This chat", "This chat's instructions and sampling")
+        self.chat_settings_button.setCheckable(True)
         self.title = QLabel("Ponder", self)
         self.title.setObjectName("windowHeading")
         top = QFrame(self)
@@ -57,6 +61,7 @@ class MainWindow(QMainWindow):
         top_row.addStretch(1)
         top_row.addWidget(self.title)
         top_row.addStretch(1)
+        top_row.addWidget(self.chat_settings_button)
         top_row.addWidget(self.settings_button)
 
         self.model_banner = Banner("modelBanner", self)
@@ -81,12 +86,19 @@ class MainWindow(QMainWindow):
 
         self.new_chat_action = self.add_action("File", "&New chat", QKeySequence.StandardKey.New, chat.new_chat)
         self.settings_action = self.add_action("File", "&Settings…", QKeySequence("Ctrl+,"))
-        self.menus["File"].addSeparator()
         self.quit_action = self.add_action("File", "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        # File actions added later (Import…, Models…) go above this separator, Quit stays last.
+        self._quit_separator = self.menus["File"].insertSeparator(self.quit_action)
         self.stop_action = self.add_action("Edit", "&Stop", QKeySequence(Qt.Key.Key_Escape), chat.stop)
         self.edit_action = self.add_action("Edit", "&Edit last question", None, chat.edit_last)
         self.regenerate_action = self.add_action("Edit", "&Regenerate last answer", None,
                                                  chat.controller.regenerate)
+        self.chat_settings_action = self.add_action("View", "&This chat's settings", QKeySequence("Ctrl+Shift+P"))
+        self.chat_settings_action.setObjectName("chatSettingsAction")
+        self.chat_settings_action.setCheckable(True)
+        self.chat_settings_action.toggled.connect(chat.show_chat_settings)
+        self.chat_settings_action.toggled.connect(self.chat_settings_button.setChecked)
+        self.chat_settings_button.toggled.connect(self.chat_settings_action.setChecked)
         self.new_chat_button.clicked.connect(self.new_chat_action.trigger)
         self.settings_button.clicked.connect(self.settings_action.trigger)
         chat.busy_toggled.connect(self._on_busy)
@@ -107,7 +119,11 @@ class MainWindow(QMainWindow):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         if slot is not None:
             action.triggered.connect(lambda _checked=False: slot())
-        self.menus[menu].addAction(action)
+        separator = getattr(self, "_quit_separator", None)
+        if menu == "File" and separator is not None:
+            self.menus[menu].insertAction(separator, action)
+        else:
+            self.menus[menu].addAction(action)
         self.addAction(action)
         return action
 
@@ -117,10 +133,27 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(self.splitter.count() - 1, 1)
         self.splitter.setSizes([width, max(400, self.width() - width)])
+        self.splitter.setHandleWidth(6)  # wide enough to find and drag
+        self.splitter.handle(1).setCursor(Qt.CursorShape.SplitHCursor)
+        self.splitter.handle(1).setToolTip("Drag to resize the chat list")
+        self.sidebar_action = self.add_action("View", "Show chat &list", QKeySequence("Ctrl+Shift+L"))
+        self.sidebar_action.setObjectName("sidebarAction")
+        self.sidebar_action.setCheckable(True)
+        self.sidebar_action.setChecked(True)
+        self.sidebar_action.toggled.connect(widget.setVisible)
+
+    def show_chat_title(self, title: str) -> None:
+        """The open chat's title in the header and the window title ("" for a new chat)."""
+        shown = title if len(title) <= 60 else title[:59] + "…"
+        self.title.setText(shown or "Ponder")
+        self.title.setToolTip(title)
+        self.setWindowTitle(shown)  # Qt adds " — Ponder"
 
     # --- internals ---
 
     def _on_busy(self, busy: bool) -> None:
+        if busy:
+            self.status.clear_speed()
         self.stop_action.setEnabled(busy)
         self.edit_action.setEnabled(not busy)
         self.regenerate_action.setEnabled(not busy)

@@ -28,25 +28,54 @@ from engine.errors import BadRequestError
 from engine.settings import Setting, Settings
 
 
+class _FocusWheel:
+    """Takes the mouse wheel only when focused: scrolling the dialog must never change a value
+    the pointer happens to pass over."""
+
+    def _setup_wheel(self) -> None:
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def wheelEvent(self, event) -> None:
+        if self.hasFocus():
+            super().wheelEvent(event)
+        else:
+            event.ignore()  # goes on to the scroll area
+
+
+class _SpinBox(_FocusWheel, QSpinBox):
+    pass
+
+
+class _DoubleSpinBox(_FocusWheel, QDoubleSpinBox):
+    pass
+
+
+class _ComboBox(_FocusWheel, QComboBox):
+    pass
+
+
 def _editor(setting: Setting, parent: QWidget) -> tuple[QWidget, Callable[[], Any], Callable[[Any], None]]:
     """A widget for the setting, a getter and a setter."""
     if setting.type is bool:
         box = QCheckBox(setting.label, parent)
         return box, box.isChecked, box.setChecked
     if setting.choices is not None:
-        combo = QComboBox(parent)
+        combo = _ComboBox(parent)
+        combo._setup_wheel()
         for choice in setting.choices:
             combo.addItem(choice.replace("-", " ").capitalize() if setting.key != "provider" else choice, choice)
         return combo, combo.currentData, lambda v: combo.setCurrentIndex(max(0, combo.findData(v)))
     if setting.type is int:
-        spin = QSpinBox(parent)
+        spin = _SpinBox(parent)
+        spin._setup_wheel()
         spin.setRange(int(setting.minimum or 0), int(setting.maximum or 2**31 - 1))
         spin.setGroupSeparatorShown(True)
         if setting.key == "font_size":
             spin.setSpecialValueText("System")
         return spin, spin.value, spin.setValue
     if setting.type is float:
-        dspin = QDoubleSpinBox(parent)
+        dspin = _DoubleSpinBox(parent)
+        dspin._setup_wheel()
         dspin.setRange(setting.minimum or 0.0, setting.maximum or 1e9)
         dspin.setSingleStep(0.05)
         dspin.setDecimals(2)

@@ -59,6 +59,10 @@ class StatusBar(QStatusBar):
         self.model.setToolTip(text)
         self.provider.setText("")
 
+    def clear_speed(self) -> None:
+        """A new turn starts: the last answer's speed would read as this one's."""
+        self.speed.setText("")
+
     def show_stats(self, stats: Stats) -> None:
         parts = []
         if stats.time_to_first_token_s is not None:

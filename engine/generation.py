@@ -262,7 +262,9 @@ class _TurnRunner:
         return result or FinishReason.STOP, generated
 
     def _must_close_thinking(self) -> bool:
-        return self.control.answer_now.is_set() or self.request.budget.exhausted(self.progress.thinking_tokens)
+        # A spent budget closes the thinking at the next sentence end (within a small grace).
+        tail = "".join(self.progress.thinking[-4:])
+        return self.control.answer_now.is_set() or self.request.budget.should_close(self.progress.thinking_tokens, tail)
 
     def _on_token(self, token: int) -> None:
         now = time.perf_counter()

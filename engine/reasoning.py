@@ -48,6 +48,15 @@ class ReasoningSplitter:
                 self._after_end = False
             marker = self.end if self.inside else self.start
             index = self._buf.find(marker)
+            if not self.inside:
+                # Models often emit a second closing marker after a forced close: swallow it,
+                # no marker text may reach an answer.
+                stray = self._buf.find(self.end)
+                if stray >= 0 and (index < 0 or stray < index):
+                    if stray:
+                        out.append(Piece(False, self._buf[:stray]))
+                    self._buf = self._buf[stray + len(self.end) :]
+                    continue
             if index >= 0:
                 if index:
                     out.append(Piece(self.inside, self._buf[:index]))
@@ -58,6 +67,8 @@ class ReasoningSplitter:
                 self.inside = not self.inside
                 continue
             hold = _partial_suffix(self._buf, marker)
+            if not self.inside:
+                hold = max(hold, _partial_suffix(self._buf, self.end))
             if len(self._buf) > hold:
                 out.append(Piece(self.inside, self._buf[: len(self._buf) - hold]))
                 self._buf = self._buf[len(self._buf) - hold :]

@@ -27,6 +27,8 @@ class Attachment:
     name: str
     text: str
     limit: int | None = None
+    #: A long paste turned into an attachment (else: handed over, e.g. a summary).
+    pasted: bool = False
 
     @property
     def size_label(self) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from app.chat.attachments import Attachment
+from app.chat.chat_settings import ChatSettingsPanel
 from app.chat.composer import Composer
+from app.chat.context_meter import used_tokens
 from app.chat.controller import ChatController
 from app.chat.conversation import Exchange
 from app.chat.message_list import MessageList
@@ -49,15 +51,24 @@ class ChatView(QWidget):
         bottom_layout.setContentsMargins(24, 8, 24, 14)
         bottom_layout.addWidget(self.composer)
         bottom.setMaximumWidth(860)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.messages, 1)
+        column = QVBoxLayout()
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.messages, 1)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(bottom, 100)
         row.addStretch(1)
-        layout.addLayout(row)
+        column.addLayout(row)
+        if math is not None:  # once the window is up and idle, not during the first answer
+            QTimer.singleShot(1500, self, math.warm_up)
+        self.chat_settings = ChatSettingsPanel(settings, lambda: controller.overrides, self)
+        self.chat_settings.hide()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(column, 1)
+        layout.addWidget(self.chat_settings)
 
     # --- actions (menus and shortcuts call these too) ---
 
@@ -81,12 +92,13 @@ class ChatView(QWidget):
         self.renderer = renderer
         self.composer.set_budgets(self.settings.thinking_budgets())
         for widget in self.messages.widgets:
-            widget.assistant.answer.set_renderer(renderer)
+            widget.assistant.set_renderer(renderer)
 
     # --- ChatListener ---
 
     def exchange_added(self, exchange: Exchange) -> None:
         self.messages.add(exchange)
+        self._meter(exchange.reply.stats, live=False)  # a reopened chat's last saved turn
         self._refresh_last(2)  # the new one, and the one before loses Edit/Regenerate
         self.messages.scroll_to_bottom()
 
@@ -95,8 +107,15 @@ class ChatView(QWidget):
         if widget is not None:
             self._refresh(widget)
 
+    def show_chat_settings(self, shown: bool) -> None:
+        """The side panel with this chat's instructions and sampling."""
+        self.chat_settings.load()
+        self.chat_settings.setVisible(shown)
+
     def conversation_reset(self) -> None:
         self.messages.clear()
+        self.chat_settings.load()  # a new chat starts from the defaults
+        self.composer.context_meter.reset()
 
     def busy_changed(self, busy: bool) -> None:
         self.composer.set_busy(busy)
@@ -107,6 +126,15 @@ class ChatView(QWidget):
 
     def stats_changed(self, stats: Stats) -> None:
         self.turn_stats.emit(stats)
+        last = self.controller.conversation.last
+        self._meter(stats, live=last is not None and last.reply.live)
+
+    def _meter(self, stats: Stats | None, *, live: bool) -> None:
+        model = self.controller.model
+        meter = self.composer.context_meter
+        meter.set_context(model.folder.context_length if model is not None else 0)
+        if stats is not None and stats.prompt_tokens:
+            meter.show_usage(used_tokens(stats, live=live))
 
     # --- internals ---
 

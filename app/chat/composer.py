@@ -7,6 +7,8 @@ document at once (never inserted into the text box, so a 10 MB paste cannot free
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import (
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.chat.attachments import Attachment, should_attach
+from app.chat.context_meter import ContextMeter
 
 EFFORT_LABELS = {"low": "Low", "medium": "Medium", "high": "High", "unlimited": "Unlimited"}
 MAX_INPUT_LINES = 8
@@ -156,6 +159,9 @@ class Composer(QFrame):
         controls.setContentsMargins(0, 0, 0, 0)
         controls.addWidget(effort_label)
         controls.addWidget(self.effort)
+        controls.addSpacing(12)
+        self.context_meter = ContextMeter(self)
+        controls.addWidget(self.context_meter)
         controls.addStretch(1)
         controls.addWidget(self.send_button)
         controls.addWidget(self.stop_button)
@@ -192,10 +198,12 @@ class Composer(QFrame):
         self.attachment = attachment
         self.chip.setVisible(attachment is not None)
         if attachment is not None:
+            # No emoji: many systems' fonts draw 📄 as an empty box.
+            why = ("too long to paste into the message, so it is attached as a document. "
+                   if attachment.pasted else "attached to your next question. ")
             self.chip_label.setText(
-                f"📄 <b>{attachment.name}</b> · {attachment.size_label} — too long to paste into the "
-                "message, so it is attached as a document. If it does not fit the model's context, "
-                "only its beginning is sent, and you will be told."
+                f"Attached: <b>{html.escape(attachment.name)}</b> · {attachment.size_label} — {why}"
+                "If it does not fit the model's context, only its beginning is sent, and you will be told."
             )
 
     def begin_edit(self, question: str, attachment: Attachment | None) -> None:
@@ -231,4 +239,4 @@ class Composer(QFrame):
     def _on_large_paste(self, text: str) -> None:
         self._pastes += 1
         name = "pasted text.txt" if self._pastes == 1 else f"pasted text {self._pastes}.txt"
-        self.set_attachment(Attachment(name, text))
+        self.set_attachment(Attachment(name, text, pasted=True))

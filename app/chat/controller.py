@@ -44,6 +44,8 @@ class ChatController:
         self.settings = settings
         self.listener = listener
         self.conversation = Conversation()
+        #: This chat's own settings (app/chat/chat_settings.py): they win over `settings`.
+        self.overrides: dict = {}
         self.effort: str = settings.get("effort")
         self.model: LoadResult | None = None
         #: Greedy decoding instead of the sampling settings (the demo model needs it).
@@ -164,6 +166,7 @@ class ChatController:
         """Forget the conversation (the engine's cache too)."""
         self.stop()
         self.conversation = Conversation()
+        self.overrides.clear()
         self._notify("conversation_reset")
         asyncio.ensure_future(self._reset_engine())
 
@@ -172,6 +175,7 @@ class ChatController:
     def _start(self, exchange: Exchange, *, resume: str | None = None, close: bool = False) -> None:
         if resume is None:
             exchange.reply.start()
+        exchange.reply.budget = None if close else self._budget().tokens
         self._stopping = self._answer_now = False
         self._running = True
         self._notify("exchange_updated", exchange)
@@ -233,15 +237,22 @@ class ChatController:
         return True
 
     def _request(self, exchange: Exchange, resume: str | None, close: bool) -> ChatRequest:
-        s = self.settings
+        s = self._setting
         return ChatRequest(
             messages=self.conversation.messages_until(exchange),
-            sampling=Sampling(greedy=self.greedy, temperature=s.get("temperature"), top_p=s.get("top_p")),
-            budget=ThinkingBudget.parse(self.effort, s.thinking_budgets()),
-            system_prompt=s.get("system_prompt"),
+            sampling=Sampling(greedy=self.greedy, temperature=s("temperature"), top_p=s("top_p")),
+            budget=self._budget(),
+            system_prompt=s("system_prompt"),
             resume_thinking=resume,
             close_thinking=close,
         )
+
+    def _setting(self, key: str):
+        """This chat's value, else the app's."""
+        return self.overrides[key] if key in self.overrides else self.settings.get(key)
+
+    def _budget(self) -> ThinkingBudget:
+        return ThinkingBudget.parse(self.effort, self.settings.thinking_budgets())
 
     async def _wait_for_model(self) -> None:
         await self._ready_event().wait()

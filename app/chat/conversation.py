@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.chat.attachments import Attachment, with_attachment
-from engine.events import AnswerDelta, Event, Failed, Finished, FinishReason, Stats, ThinkingDelta
+from engine.events import AnswerDelta, Event, Failed, Finished, FinishReason, PromptProgress, Stats, ThinkingDelta
 from engine.request import Message, Role
 
 
@@ -46,6 +46,11 @@ class Reply:
     thinking_forced: bool = False
     error: str = ""
     stats: Stats | None = None
+    #: The thinking budget of the running turn (None: unlimited), for the pane's bar.
+    budget: int | None = None
+    #: Prompt tokens read so far and in all, while a long prompt is read (PromptProgress).
+    prompt_done: int = 0
+    prompt_total: int = 0
     #: Thinking tokens of earlier segments (the engine counts each turn from zero).
     _base_tokens: int = 0
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
@@ -65,6 +70,11 @@ class Reply:
         if self.thinking_live and self.segment_started is not None:
             return self.thought_s + self.clock() - self.segment_started
         return self.thought_s
+
+    @property
+    def segment_thinking_tokens(self) -> int:
+        """Thinking tokens of the running (or last) engine turn: what its budget limits."""
+        return self.thinking_tokens - self._base_tokens
 
     @property
     def resumable(self) -> bool:
@@ -105,6 +115,7 @@ class Reply:
         self.phase = Phase.WAITING
         self.segment_started = self.clock()
         self.finish, self.error = None, ""
+        self.prompt_done = self.prompt_total = 0
 
     def continue_from_thinking(self) -> None:
         """Keep the thinking, drop the answer: the engine resumes the thinking."""
@@ -117,7 +128,11 @@ class Reply:
         if isinstance(event, ThinkingDelta):
             if self.phase is Phase.WAITING:
                 self.phase = Phase.THINKING
+                if not self.thinking:  # thinking time starts now, not while the prompt was read
+                    self.segment_started = self.clock()
             self.thinking += event.text
+        elif isinstance(event, PromptProgress):
+            self.prompt_done, self.prompt_total = event.done, event.total
         elif isinstance(event, AnswerDelta):
             self._end_thinking()
             self.phase = Phase.ANSWERING

@@ -88,7 +88,7 @@ class UserMessage(QFrame):
         att = exchange.attachment
         self.attachment.setVisible(att is not None)
         if att is not None:
-            self.attachment.setText(f"📄 {att.name} · {att.size_label}")
+            self.attachment.setText(f"Attached: {att.name} · {att.size_label}")  # 📄 is a box in many fonts
             self.attachment.setToolTip(att.notice() or "Sent in full")
         self.edit_button.setVisible(editable)
 
@@ -99,6 +99,10 @@ class UserMessage(QFrame):
     def _fit_bubble(self) -> None:
         """As wide as the longest line, up to 78% of the column (QLabel alone wraps too early)."""
         available = max(120, int(self.width() * 0.78))
+        key = (available, self.text.text())
+        if key == getattr(self, "_fitted", None):
+            return  # every message is resized when one is added: measure only what changed
+        self._fitted = key
         metrics = self.text.fontMetrics()
         lines = self.text.text().splitlines()[:200] or [""]
         longest = max(metrics.horizontalAdvance(line[:2000]) for line in lines)
@@ -126,61 +130,119 @@ class AssistantMessage(QFrame):
         self.thinking.continue_requested.connect(self.continue_requested)
         self.status = QLabel(self)
         self.status.setObjectName("replyStatus")
-        self.answer = AnswerView(renderer, math, self)
-        self.error = QLabel(self)
-        self.error.setObjectName("replyError")
-        self.error.setWordWrap(True)
-        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.notices = QLabel(self)
-        self.notices.setObjectName("replyNotice")
-        self.notices.setWordWrap(True)
-        self.copy_button = _action("Copy", "copyAnswerButton", "Copy the answer", self)
-        self.copy_button.clicked.connect(lambda: _copy_feedback(self.copy_button, self.answer.markdown))
-        self.regenerate_button = _action("Regenerate", "regenerateButton", "Write a new answer", self)
-        self.regenerate_button.clicked.connect(self.regenerate_requested)
-        self.stats = QLabel(self)
-        self.stats.setObjectName("replyStats")
-        actions = QHBoxLayout()
-        actions.setContentsMargins(0, 0, 0, 0)
-        actions.addWidget(self.copy_button)
-        actions.addWidget(self.regenerate_button)
-        actions.addStretch(1)
-        actions.addWidget(self.stats)
+        self.status.hide()
+        # The rest is built when first shown (see _part): fewer widgets to build and style per
+        # message keeps adding one to the chat quick.
+        self._renderer, self._math = renderer, math
+        self._parts: dict[str, QWidget] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addWidget(self.thinking)
         layout.addWidget(self.status)
-        layout.addWidget(self.answer)
-        layout.addWidget(self.error)
-        layout.addWidget(self.notices)
-        layout.addLayout(actions)
         self._reply: Reply | None = None
+        self._layout = layout
+
+    _ORDER = ("answer", "error", "notices", "footer")
+
+    def _part(self, name: str) -> QWidget:
+        """One of the parts below the thinking, built (hidden) and placed in order on first use."""
+        part = self._parts.get(name)
+        if part is None:
+            part = getattr(self, f"_build_{name}")()
+            part.hide()
+            before = sum(1 for n in self._ORDER[: self._ORDER.index(name)] if n in self._parts)
+            self._layout.insertWidget(2 + before, part)
+            self._parts[name] = part
+        return part
+
+    def _build_answer(self) -> QWidget:
+        return AnswerView(self._renderer, self._math, self)
+
+    def _build_error(self) -> QWidget:
+        error = QLabel(self)
+        error.setObjectName("replyError")
+        error.setWordWrap(True)
+        error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return error
+
+    def _build_notices(self) -> QWidget:
+        notices = QLabel(self)
+        notices.setObjectName("replyNotice")
+        notices.setWordWrap(True)
+        return notices
+
+    def _build_footer(self) -> QWidget:
+        footer = QWidget(self)
+        footer.setObjectName("replyFooter")
+        self.copy_button = _action("Copy", "copyAnswerButton", "Copy the answer", footer)
+        self.copy_button.clicked.connect(lambda: _copy_feedback(self.copy_button, self.answer.markdown))
+        self.regenerate_button = _action("Regenerate", "regenerateButton", "Write a new answer", footer)
+        self.regenerate_button.clicked.connect(self.regenerate_requested)
+        self.stats = QLabel(footer)
+        self.stats.setObjectName("replyStats")
+        actions = QHBoxLayout(footer)
+        actions.setContentsMargins(0, 0, 0, 0)
+        actions.addWidget(self.copy_button)
+        actions.addWidget(self.regenerate_button)
+        actions.addStretch(1)
+        actions.addWidget(self.stats)
+        return footer
+
+    @property
+    def error(self) -> QLabel:
+        return self._part("error")
+
+    @property
+    def notices(self) -> QLabel:
+        return self._part("notices")
+
+    @property
+    def answer(self) -> AnswerView:
+        """The rendered answer (built on first use: a text browser is costly to build)."""
+        return self._part("answer")
+
+    @property
+    def _answer(self) -> AnswerView | None:
+        return self._parts.get("answer")
+
+    def set_renderer(self, renderer: MarkdownRenderer) -> None:
+        """New colours: re-render the answer, if there is one."""
+        self._renderer = renderer
+        if self._answer is not None:
+            self._answer.set_renderer(renderer)
 
     def show_exchange(self, exchange: Exchange, *, last: bool, busy: bool, model_ready: bool) -> None:
         reply = exchange.reply
         if reply is not self._reply:
             self._reply = reply
-            self.answer.set_markdown("", final=True)
-        self.thinking.setVisible(bool(reply.thinking) or reply.thinking_live)
-        self.thinking.show_reply(reply)
-        self.status.setVisible(reply.phase is Phase.WAITING)
-        if reply.phase is Phase.WAITING:
-            self.status.setText("Waiting for the model to load…" if not model_ready else "Reading your question…")
-        self.answer.setVisible(bool(reply.answer))
-        self.answer.set_markdown(reply.answer, final=not reply.live)
-        self.error.setVisible(bool(reply.error))
-        self.error.setText(reply.error)
+            if self._answer is not None:
+                self._answer.set_markdown("", final=True)
+        # While the model loads, the status line below says so; the pane appears once it reads.
+        self.thinking.setVisible(bool(reply.thinking) or (reply.thinking_live and model_ready))
+        self.thinking.show_reply(reply, actionable=last and not busy)
+        # Once the model is there, the thinking pane's header says the message is being read.
+        self.status.setVisible(reply.phase is Phase.WAITING and not model_ready)
+        self.status.setText("Waiting for the model to load…")
+        if reply.answer or self._answer is not None:
+            self.answer.setVisible(bool(reply.answer))
+            self.answer.set_markdown(reply.answer, final=not reply.live)
+        if reply.error or "error" in self._parts:
+            self.error.setVisible(bool(reply.error))
+            self.error.setText(reply.error)
         notes = list(exchange.notices)
         note = reply.finish_note()
         if note and not reply.resumable:
             notes.insert(0, note)
-        self.notices.setVisible(bool(notes))
-        self.notices.setText("\n".join(notes))
+        if notes or "notices" in self._parts:
+            self.notices.setVisible(bool(notes))
+            self.notices.setText("\n".join(notes))
         done = not reply.live
-        self.copy_button.setVisible(done and bool(reply.answer))
-        self.regenerate_button.setVisible(done and last and not busy)
-        self.stats.setText(_stats_text(reply) if done else "")
+        if done or "footer" in self._parts:
+            self._part("footer").setVisible(done)
+            self.copy_button.setVisible(done and bool(reply.answer))
+            self.regenerate_button.setVisible(done and last and not busy)
+            self.stats.setText(_stats_text(reply) if done else "")
 
 
 def _stats_text(reply: Reply) -> str:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
     QSizePolicy,
     QToolButton,
@@ -22,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.chat.conversation import Reply
+from app.chat.conversation import Phase, Reply
+from engine.events import FinishReason
 
 #: Lines of thinking the collapsed pane shows while the model thinks.
 PREVIEW_LINES = 3
@@ -36,9 +38,26 @@ def header_text(reply: Reply) -> str:
     seconds = reply.thinking_seconds()
     tokens = f" · {reply.thinking_tokens:,} token{'s' if reply.thinking_tokens != 1 else ''}" \
         if reply.thinking_tokens else ""
+    if reply.phase is Phase.WAITING and not reply.thinking:
+        if reply.prompt_total:
+            return f"Reading your message… {reply.prompt_done:,} / {reply.prompt_total:,} tokens"
+        return "Reading your message…"
     if reply.thinking_live:
         return f"Thinking… {seconds:.1f} s{tokens}"
+    if seconds <= 0:  # not measured (a chat saved by an older Ponder): no made-up "0.0 s"
+        return f"Thought{tokens}"
+    if seconds < 0.1:
+        return f"Thought for under 0.1 s{tokens}"
     return f"Thought for {seconds:.1f} s{tokens}"
+
+
+def budget_text(reply: Reply) -> str:
+    """'812 / 1,024' while a budgeted reply thinks (and after the budget ended it), else ''."""
+    if reply.budget is None or not reply.thinking:
+        return ""
+    if not (reply.thinking_live or reply.finish is FinishReason.THINKING_BUDGET):
+        return ""
+    return f"{reply.segment_thinking_tokens:,} / {reply.budget:,}"
 
 
 class _Header(QFrame):
@@ -94,14 +113,13 @@ class ThinkingPane(QFrame):
         row.addWidget(self.toggle)
         row.addStretch(1)
         row.addWidget(self.live_answer_now)
+        self._header_row = row
+        self._budget: tuple[QProgressBar, QLabel] | None = None  # built when a budget shows
 
-        self.text = QPlainTextEdit(self)
-        self.text.setObjectName("thinkingText")
-        self.text.setReadOnly(True)
-        self.text.setFrameShape(QFrame.Shape.NoFrame)
-        self.text.setAccessibleName("Thinking")
-        self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.text.document().documentLayout().documentSizeChanged.connect(lambda _: self._fit_height())
+        # The full text box and the notice are built when first needed: most replies are only
+        # ever seen collapsed, and building them for every message made adding one slow.
+        self._text: QPlainTextEdit | None = None
+        self._notice: QFrame | None = None
 
         self.preview = QLabel(self)
         self.preview.setObjectName("thinkingPreview")
@@ -111,37 +129,96 @@ class ThinkingPane(QFrame):
         self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.preview.setAccessibleName("Newest thinking")
 
-        self.notice = QFrame(self)
-        self.notice.setObjectName("thinkingNotice")
-        self.notice_label = QLabel(self.notice)
-        self.notice_label.setObjectName("thinkingNoticeText")
-        self.notice_label.setWordWrap(True)
-        self.continue_button = QPushButton("Continue thinking", self.notice)
-        self.continue_button.setObjectName("continueThinkingButton")
-        self.continue_button.setAccessibleName("Continue thinking")
-        self.continue_button.clicked.connect(self.continue_requested)
-        self.notice_answer_now = QPushButton("Answer now", self.notice)
-        self.notice_answer_now.setObjectName("noticeAnswerNowButton")
-        self.notice_answer_now.setAccessibleName("Answer now from this thinking")
-        self.notice_answer_now.clicked.connect(self.answer_now_requested)
-        notice_row = QHBoxLayout(self.notice)
-        notice_row.setContentsMargins(10, 6, 6, 6)
-        notice_row.addWidget(self.notice_label, 1)
-        notice_row.addWidget(self.continue_button)
-        notice_row.addWidget(self.notice_answer_now)
-
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.header)
         layout.addWidget(self.preview)
-        layout.addWidget(self.text)
-        layout.addWidget(self.notice)
+        self._layout = layout
 
         self._clock = QTimer(self)
         self._clock.setInterval(TICK_MS)
         self._clock.timeout.connect(self._refresh_header)
-        self.notice.hide()
+
+    # --- parts built on first use ---
+
+    @property
+    def text(self) -> QPlainTextEdit:
+        """The full thinking (shown when the pane is open)."""
+        if self._text is None:
+            text = QPlainTextEdit(self)
+            text.setObjectName("thinkingText")
+            text.setReadOnly(True)
+            text.setFrameShape(QFrame.Shape.NoFrame)
+            text.setAccessibleName("Thinking")
+            text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            text.setPlainText(self._shown)
+            text.hide()
+            self._layout.insertWidget(self._layout.indexOf(self.preview) + 1, text)
+            self._text = text
+            text.document().documentLayout().documentSizeChanged.connect(lambda _: self._fit_height())
+        return self._text
+
+    @property
+    def budget_bar(self) -> QProgressBar:
+        """The thinking budget filling up (with budget_text, '812 / 1,024')."""
+        return self._budget_parts()[0]
+
+    @property
+    def budget_text(self) -> QLabel:
+        return self._budget_parts()[1]
+
+    def _budget_parts(self) -> tuple[QProgressBar, QLabel]:
+        if self._budget is None:
+            bar = QProgressBar(self.header)
+            bar.setObjectName("thinkingBudget")
+            bar.setTextVisible(False)
+            bar.setFixedSize(80, 6)
+            bar.setAccessibleName("Thinking budget used")
+            label = QLabel(self.header)
+            label.setObjectName("thinkingBudgetText")
+            label.setToolTip("Thinking tokens used of this effort's budget")
+            bar.hide()
+            label.hide()
+            index = self._header_row.indexOf(self.live_answer_now)
+            self._header_row.insertWidget(index, label)
+            self._header_row.insertWidget(index, bar)
+            self._budget = (bar, label)
+        return self._budget
+
+    @property
+    def notice(self) -> QFrame:
+        """How the thinking ended, with Continue thinking / Answer now."""
+        if self._notice is None:
+            notice = QFrame(self)
+            notice.setObjectName("thinkingNotice")
+            self.notice_label = QLabel(notice)
+            self.notice_label.setObjectName("thinkingNoticeText")
+            self.notice_label.setWordWrap(True)
+            self.continue_button = QPushButton("Continue thinking", notice)
+            self.continue_button.setObjectName("continueThinkingButton")
+            self.continue_button.setAccessibleName("Continue thinking")
+            self.continue_button.clicked.connect(self.continue_requested)
+            self.notice_answer_now = QPushButton("Answer now", notice)
+            self.notice_answer_now.setObjectName("noticeAnswerNowButton")
+            self.notice_answer_now.setAccessibleName("Answer now from this thinking")
+            self.notice_answer_now.clicked.connect(self.answer_now_requested)
+            row = QHBoxLayout(notice)
+            row.setContentsMargins(10, 6, 6, 6)
+            row.addWidget(self.notice_label, 1)
+            row.addWidget(self.continue_button)
+            row.addWidget(self.notice_answer_now)
+            notice.hide()
+            self._layout.addWidget(notice)
+            self._notice = notice
+        return self._notice
+
+    def __getattr__(self, name: str):
+        # notice_label, continue_button, notice_answer_now exist once the notice does.
+        if name in ("notice_label", "continue_button", "notice_answer_now"):
+            self.notice  # noqa: B018 - builds them
+            return self.__dict__[name]
+        raise AttributeError(name)
 
     # --- public ---
 
@@ -156,8 +233,12 @@ class ThinkingPane(QFrame):
             self._layout_mode()
             self.expanded_changed.emit(expanded)
 
-    def show_reply(self, reply: Reply) -> None:
-        """Render the reply's thinking state."""
+    def show_reply(self, reply: Reply, *, actionable: bool = True) -> None:
+        """Render the reply's thinking state.
+
+        actionable: "Continue thinking" and "Answer now" may be offered (the chat's last reply,
+        with no turn running); on older replies they would act on another one.
+        """
         self._reply = reply
         self._sync_text(reply.thinking)
         if reply.live and reply.thinking_live:
@@ -167,10 +248,11 @@ class ThinkingPane(QFrame):
             self._clock.stop()
         self.live_answer_now.setVisible(reply.thinking_live)
         note = reply.finish_note() if reply.resumable else ""
-        self.notice_label.setText(note)
-        self.notice.setVisible(bool(note))
-        self.continue_button.setVisible(reply.resumable)
-        self.notice_answer_now.setVisible(reply.needs_answer)
+        if note or self._notice is not None:
+            self.notice_label.setText(note)
+            self.notice.setVisible(bool(note))
+            self.continue_button.setVisible(actionable and reply.resumable)
+            self.notice_answer_now.setVisible(actionable and reply.needs_answer)
         self._refresh_header()
         self._layout_mode()
 
@@ -182,16 +264,21 @@ class ThinkingPane(QFrame):
     def _sync_text(self, thinking: str) -> None:
         if thinking == self._shown:
             return
-        self._update_preview()
-        bar = self.text.verticalScrollBar()
+        text = self._text
+        if text is None:  # not built yet: it takes the whole thinking when it is
+            self._shown = thinking
+            self._update_preview()
+            return
+        bar = text.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 4
         if self._shown and thinking.startswith(self._shown):
-            cursor = QTextCursor(self.text.document())
+            cursor = QTextCursor(text.document())
             cursor.movePosition(QTextCursor.MoveOperation.End)
             cursor.insertText(thinking[len(self._shown):])
         else:
-            self.text.setPlainText(thinking)
+            text.setPlainText(thinking)
         self._shown = thinking
+        self._update_preview()
         if at_bottom:
             bar.setValue(bar.maximum())
 
@@ -204,19 +291,35 @@ class ThinkingPane(QFrame):
         super().resizeEvent(event)
         if self.preview.isVisible():
             self._update_preview()
+        if self._expanded and event.size().width() != event.oldSize().width():
+            QTimer.singleShot(0, self, self._fit_height)  # after the text box took its new width
 
     def _previewing(self) -> bool:
         return self._reply is not None and self._reply.thinking_live and not self._expanded
 
     def _refresh_header(self) -> None:
-        if self._reply is not None:
-            self.toggle.setText(header_text(self._reply))
+        reply = self._reply
+        if reply is None:
+            return
+        self.toggle.setText(header_text(reply))
+        text = budget_text(reply)
+        if not text and self._budget is None:
+            return
+        self.budget_bar.setVisible(bool(text))
+        self.budget_text.setVisible(bool(text))
+        if text:
+            self.budget_bar.setRange(0, reply.budget or 1)
+            self.budget_bar.setValue(min(reply.segment_thinking_tokens, reply.budget or 1))
+            self.budget_text.setText(text)
 
     def _layout_mode(self) -> None:
         reply = self._reply
         has_text = bool(self._shown.strip())
         preview = self._previewing() and has_text
-        self.text.setVisible(self._expanded and has_text)
+        if self._expanded and has_text:
+            self.text.setVisible(True)
+        elif self._text is not None:
+            self._text.setVisible(False)
         self.preview.setVisible(preview)
         if preview:
             self._update_preview()
@@ -227,10 +330,17 @@ class ThinkingPane(QFrame):
         self._fit_height()
 
     def _fit_height(self) -> None:
+        if self._text is None:
+            return
+        # Count the wrapped lines at the width shown now: the document's own line count lags
+        # behind a narrowing (QPlainTextEdit lays out blocks lazily) and the last line was cut.
         metrics = QFontMetrics(self.text.font())
-        margins = int(self.text.document().documentMargin() * 2) + 6
-        doc_height = self.text.document().size().height() * metrics.lineSpacing()
-        height = min(int(doc_height) + margins, MAX_OPEN_HEIGHT)
+        margin = self.text.document().documentMargin()
+        margins = int(margin * 2) + 6
+        width = max(40, self.text.viewport().width() - int(margin * 2))
+        most = MAX_OPEN_HEIGHT // max(1, metrics.lineSpacing()) + 1
+        lines = wrapped_line_count(self._shown, self.text.font(), width, most) if self._shown else 1
+        height = min(lines * metrics.lineSpacing() + margins, MAX_OPEN_HEIGHT)
         self.text.setFixedHeight(max(height, metrics.lineSpacing() + margins))
 
 
@@ -245,6 +355,21 @@ def last_lines(text: str, font: QFont, width: int, count: int) -> list[str]:
             lines.append(paragraph[line.textStart(): line.textStart() + line.textLength()].rstrip())
         layout.endLayout()
     return lines[-count:]
+
+
+def wrapped_line_count(text: str, font: QFont, width: int, most: int) -> int:
+    """How many lines text takes wrapped at `width` pixels (counting stops at `most`)."""
+    count = 0
+    for paragraph in text.split("\n"):
+        layout = QTextLayout(paragraph, font)
+        layout.beginLayout()
+        while (line := layout.createLine()).isValid():
+            line.setLineWidth(width)
+            count += 1
+        layout.endLayout()
+        if count >= most:
+            return most
+    return max(1, count)
 
 
 def _tail(text: str, chars: int = 600) -> str:

@@ -40,7 +40,28 @@ def _reply(message) -> Reply:
     if reply.stats is not None:
         reply.thinking_tokens = reply.stats.thinking_tokens
         reply.answer_tokens = reply.stats.answer_tokens
+    # What the window showed when the reply ended (a continued reply counts every segment).
+    shown = message.meta.stats
+    reply.thought_s = _number(shown.get(SHOWN_THOUGHT_S), 0.0)
+    reply.thinking_tokens = int(_number(shown.get(SHOWN_THINKING_TOKENS), reply.thinking_tokens))
+    reply.answer_tokens = int(_number(shown.get(SHOWN_ANSWER_TOKENS), reply.answer_tokens))
     if reply.finish is FinishReason.ERROR:
         reply.phase = Phase.FAILED
         reply.error = "This answer failed."
     return reply
+
+
+#: Keys of the figures shown live, saved with the message so a reopened chat shows the same.
+SHOWN_THOUGHT_S = "shown_thought_s"
+SHOWN_THINKING_TOKENS = "shown_thinking_tokens"
+SHOWN_ANSWER_TOKENS = "shown_answer_tokens"
+
+
+def shown_figures(reply: Reply) -> dict[str, float | int]:
+    """The finished reply's figures as the window shows them, for saving with the message."""
+    return {SHOWN_THOUGHT_S: round(reply.thought_s, 2), SHOWN_THINKING_TOKENS: reply.thinking_tokens,
+            SHOWN_ANSWER_TOKENS: reply.answer_tokens}
+
+
+def _number(value: object, default: float) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default

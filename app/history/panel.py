@@ -7,6 +7,7 @@ injected (`Dialogs`) so tests can answer them without modal windows.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from app.history.loader import exchanges_from
+from app.history.opening import BackgroundOpener
 from app.history.recorder import HistoryRecorder, TeeListener
 from app.history.sidebar import HistorySidebar
 from engine.errors import PonderError
@@ -29,6 +31,11 @@ from engine.history.records import MessageMeta
 from engine.history.vault import HistoryVault
 
 log = logging.getLogger(__name__)
+
+WAITING_FOR_KEYRING = ("Waiting for the system keyring to be unlocked… Chats are not saved until "
+                       "the history is open.")
+KEYRING_LOCKED = ("The system keyring is locked, so the chat history cannot be opened. Unlock it "
+                  "and Retry, or keep the history another way. Until then, chats are not saved.")
 
 
 @dataclass
@@ -66,6 +73,7 @@ class Dialogs:
 class HistoryPanel(QObject):
     """Owns the vault, the open store, the recorder and the sidebar."""
 
+
     def __init__(self, vault: HistoryVault, chat, controller, *, dialogs: Dialogs | None = None,
                  notify: Callable[[str, str], None] | None = None,
                  parent: QObject | None = None) -> None:
@@ -79,12 +87,59 @@ class HistoryPanel(QObject):
         self.sidebar = HistorySidebar(None)  # the window re-parents it (add_sidebar)
         self.recorder = HistoryRecorder(None, self._meta, on_saved=self._saved,
                                         on_error=lambda e: self.notify(e.user_message(), "error"))
+        self.recorder.on_reset = lambda: self.sidebar.set_current(None)
         controller.listener = TeeListener(controller.listener, self.recorder)
         self.sidebar.open_requested.connect(self.open_conversation)
         self.sidebar.new_requested.connect(chat.new_chat)
         self.sidebar.export_requested.connect(self.export)
         self.sidebar.import_requested.connect(self.import_file)
         self.sidebar.error.connect(lambda text: self.notify(text, "error"))
+        self._closed = False
+        self.opener = BackgroundOpener(vault, self)
+        self.opener.opened.connect(self._on_opened)
+        self.opener.waiting.connect(
+            lambda: self.sidebar.show_state(WAITING_FOR_KEYRING, [("Retry", self.unlock_in_background)]))
+
+    # --- unlocking in the background (start-up, keyring retries) ---
+
+    @property
+    def opening(self) -> bool:
+        """A background open is under way."""
+        return self.opener.busy
+
+    def unlock_in_background(self) -> None:
+        """Open the store on a worker thread (app/history/opening.py): the window works while a
+        keyring's unlock prompt is open; the sidebar says what it waits for, with Retry."""
+        self.opener.vault = self.vault
+        self.sidebar.show_state("Opening your chat history…", [])
+        self.opener.start()
+
+    def _on_opened(self, result: object, keyring_exists: bool, current: bool) -> None:
+        opened = not isinstance(result, BaseException)
+        if opened and (self.store is not None or self._closed):
+            result.close()  # another try or a passphrase got there first, or the window closed
+            return
+        if opened:
+            self._use(result)
+        elif not current or self._closed:
+            return  # an older try's failure: the newest one answers for itself
+        elif isinstance(result, HistorySetupNeededError) and keyring_exists:
+            # The keyring is there but refused (its unlock prompt was cancelled): not "no keyring".
+            self.sidebar.show_state(KEYRING_LOCKED, [
+                ("Retry", self.unlock_in_background),
+                ("Protect with a passphrase…", lambda: self.setup(SetupChoice.PASSPHRASE)),
+                ("Keep unencrypted…", lambda: self.setup(SetupChoice.UNENCRYPTED)),
+            ])
+        elif isinstance(result, HistorySetupNeededError):
+            self._show_setup(result)
+        elif isinstance(result, HistoryLockedError):
+            self._show_locked(result)
+        elif isinstance(result, PonderError):
+            self.sidebar.show_state(result.user_message(), [("Try again", self.unlock_in_background)])
+        else:
+            log.error("opening the history failed", exc_info=result)
+            self.sidebar.show_state("The chat history could not be opened.",
+                                    [("Try again", self.unlock_in_background)])
 
     # --- unlocking ---
 
@@ -106,7 +161,7 @@ class HistoryPanel(QObject):
 
     def _show_locked(self, exc: HistoryLockedError) -> None:
         labels = {
-            RecoveryChoice.RETRY_KEYRING: ("Try the keyring again", self.unlock),
+            RecoveryChoice.RETRY_KEYRING: ("Try the keyring again", self.unlock_in_background),
             RecoveryChoice.ENTER_PASSPHRASE: ("Enter passphrase…", self.ask_passphrase),
             RecoveryChoice.RESTORE_BACKUP: ("Restore a backup", self.restore_backup),
             RecoveryChoice.NEW_STORE: ("Start a new history", self.new_store),
@@ -159,10 +214,17 @@ class HistoryPanel(QObject):
             self._guard(lambda: self._use(self.vault.restore_backup(backups[0])))
 
     def _use(self, store) -> None:
+        self.opener.cancel()  # a background open still running is no longer wanted
         self.close_store()
         self.store = store
         self.recorder.set_store(store)
         self.sidebar.set_store(store)
+
+    def close(self) -> None:
+        """The window is closing: commit and close; a background open still running is dropped."""
+        self._closed = True
+        self.opener.cancel()
+        self.close_store()
 
     def close_store(self) -> None:
         """Commit what is streaming, then close (the window is closing, or a new store)."""
@@ -227,10 +289,9 @@ class HistoryPanel(QObject):
         except PonderError as exc:
             self.notify(exc.user_message(), "error")
             return
-        safe = "".join(c if c.isalnum() or c in " -_" else "_"
-                       for c in conversation.summary.title)[:60].strip() or "conversation"
         pattern = "Markdown (*.md)" if fmt == "md" else "Ponder conversation (*.json)"
-        path = self.dialogs.save_path(self.sidebar, f"{safe}.{fmt}", pattern)
+        suggested = documents_folder() / f"{export_name(conversation.summary.title)}.{fmt}"
+        path = self.dialogs.save_path(self.sidebar, str(suggested), pattern)
         if not path:
             return
         text = to_markdown(conversation) if fmt == "md" else to_json(conversation)
@@ -281,14 +342,29 @@ def attach_history(window, controller, paths) -> HistoryPanel:
                              text, kind=_banner_kind(kind)),
                          parent=window)
     window.add_sidebar(panel.sidebar)
+    panel.sidebar.current_title.connect(window.show_chat_title)
     search = window.add_action("Edit", "Search c&hats", QKeySequence("Ctrl+K"),
                                lambda: (panel.sidebar.search.setFocus(),
                                         panel.sidebar.search.selectAll()))
     search.setObjectName("historySearchAction")
     window.add_action("File", "&Import conversation…", None, panel.import_file)
-    window.closing.connect(panel.close_store)
-    panel.unlock()
+    window.closing.connect(panel.close)
+    panel.unlock_in_background()
     return panel
+
+
+def export_name(title: str) -> str:
+    """A file name from a chat title: "What is 23 plus 19?" → "What is 23 plus 19"."""
+    words = re.sub(r"[^\w\-]+", " ", title).split()
+    return " ".join(words)[:60].strip() or "conversation"
+
+
+def documents_folder() -> Path:
+    """Where exports are offered first: the user's Documents, not the folder Ponder was started in."""
+    from PySide6.QtCore import QStandardPaths
+
+    found = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(found) if found else Path.home()
 
 
 def _banner_kind(kind: str) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.chat.conversation import Exchange, Phase
+from app.history.loader import shown_figures
 from engine.errors import PonderError
 from engine.history.records import MessageMeta
 from engine.history.store import HistoryStore
@@ -60,6 +61,8 @@ class HistoryRecorder:
         self.meta = meta
         self.interval_s = interval_s
         self.on_saved = on_saved or (lambda _cid: None)
+        #: Called when the chat starts afresh (New chat): no saved conversation is shown.
+        self.on_reset: Callable[[], None] = lambda: None
         self.on_error = on_error or (lambda _e: None)
         self.conversation_id: int | None = None
         self._saved: dict[int, _Saved] = {}  # id(exchange) -> where it is stored
@@ -105,6 +108,7 @@ class HistoryRecorder:
 
     def conversation_reset(self) -> None:
         self.forget()
+        self.on_reset()
 
     # --- internals ---
 
@@ -140,6 +144,7 @@ class HistoryRecorder:
         if reply.phase in (Phase.DONE, Phase.FAILED):
             meta = self.meta()
             stats = reply.stats.as_dict() if reply.stats is not None else {}
+            stats.update(shown_figures(reply))
             reason = reply.finish.value if reply.finish is not None else ""
             writer.finish(MessageMeta(model=meta.model, provider=meta.provider,
                                       finish_reason=reason, stats=stats))

@@ -1,4 +1,4 @@
-"""The conversation sidebar: list (pinned first, newest first), search with highlighted hits,
+"""The conversation sidebar: list (pinned first, then by date: Today, Yesterday, …), search with highlighted hits,
 new / rename / pin / delete-with-undo, export and import entry points.
 
 The sidebar works on a HistoryStore it is given (or none, while the history is locked); what
@@ -33,6 +33,10 @@ from engine.history.store import HistoryStore
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 MESSAGE_ROLE = Qt.ItemDataRole.UserRole + 1
+#: What a row shows after its title to tell equal titles apart (" · 14:05"), and whether pinned.
+SUFFIX_ROLE = Qt.ItemDataRole.UserRole + 2
+PINNED_ROLE = Qt.ItemDataRole.UserRole + 3
+HEADER_ROLE = Qt.ItemDataRole.UserRole + 4
 UNDO_MS = 10_000
 POLL_MS = 2_000
 
@@ -48,6 +52,8 @@ class HistorySidebar(QWidget):
 
     open_requested = Signal(int, object)
     new_requested = Signal()
+    #: The title of the chat the window shows ("" for a new, unsaved chat).
+    current_title = Signal(str)
     export_requested = Signal(int, str)
     import_requested = Signal()
     error = Signal(str)
@@ -58,6 +64,7 @@ class HistorySidebar(QWidget):
         self.store = store
         self.current_id: int | None = None
         self._deleted: int | None = None
+        self._deleted_was_open = False
         self._seen_version: int | None = None
         self._filling = False
 
@@ -194,19 +201,39 @@ class HistorySidebar(QWidget):
         self._filling = True
         self.list.clear()
         rows = self._call(lambda s: s.list_conversations()) or []
+        counts: dict[str, int] = {}
         for summary in rows:
-            self.list.addItem(self._item(summary))
+            counts[summary.title] = counts.get(summary.title, 0) + 1
+        group = None
+        today = dt.date.fromtimestamp(time.time())
+        shown: dict[str, int] = {}
+        for summary in rows:
+            name = "Pinned" if summary.pinned else date_group(dt.date.fromtimestamp(summary.updated), today)
+            if name != group:
+                group = name
+                self.list.addItem(_header(name))
+            suffix = f" · {_short_when(summary.updated)}" if counts[summary.title] > 1 else ""
+            label = summary.title + suffix
+            shown[label] = shown.get(label, 0) + 1
+            if shown[label] > 1:  # the same title within the same minute
+                suffix += f" ({shown[label]})"
+            self.list.addItem(self._item(summary, suffix=suffix))
         self._filling = False
+        current = next((r for r in rows if r.id == self.current_id), None)
+        self.current_title.emit((current.title or "New chat") if current is not None else "")
         if self.store is not None:
             self._seen_version = self._call(lambda s: s.data_version())
         self._update_empty(rows)
         if self.search.text().strip():
             self._run_search()
 
-    def _item(self, summary: ConversationSummary) -> QListWidgetItem:
+    def _item(self, summary: ConversationSummary, *, suffix: str = "") -> QListWidgetItem:
+        """suffix: tells chats with the same title apart (their time: " · 14:05")."""
         title = summary.title or "New chat"
-        item = QListWidgetItem(("📌 " if summary.pinned else "") + title)
+        item = QListWidgetItem(title + suffix)
         item.setData(ID_ROLE, summary.id)
+        item.setData(SUFFIX_ROLE, suffix)
+        item.setData(PINNED_ROLE, summary.pinned)
         item.setToolTip(f"{title}\n{_when(summary.updated)} · {summary.message_count} messages")
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
         if summary.id == self.current_id:
@@ -235,19 +262,20 @@ class HistorySidebar(QWidget):
             self.refresh()
 
     def _on_clicked(self, item: QListWidgetItem) -> None:
-        self.open_requested.emit(int(item.data(ID_ROLE)), None)
+        if item.data(ID_ROLE) is not None:  # not a date heading
+            self.open_requested.emit(int(item.data(ID_ROLE)), None)
 
     def _on_renamed(self, item: QListWidgetItem) -> None:
-        if self._filling:
+        if self._filling or item.data(ID_ROLE) is None:
             return
-        title = item.text().removeprefix("📌 ").strip()
+        title = item.text().removesuffix(item.data(SUFFIX_ROLE) or "").strip()
         if title:
             self._call(lambda s: s.rename(int(item.data(ID_ROLE)), title))
         self.refresh()
 
     def _context_menu(self, pos) -> None:
         item = self.list.itemAt(pos)
-        if item is None:
+        if item is None or item.data(ID_ROLE) is None:
             return
         menu = self.context_menu(item)
         menu.exec(self.list.viewport().mapToGlobal(pos))
@@ -255,7 +283,7 @@ class HistorySidebar(QWidget):
     def context_menu(self, item: QListWidgetItem) -> QMenu:
         """The actions for one conversation (built on demand; tests trigger them directly)."""
         cid = int(item.data(ID_ROLE))
-        pinned = item.text().startswith("📌 ")
+        pinned = bool(item.data(PINNED_ROLE))
         menu = QMenu(self)
         menu.setObjectName("historyContextMenu")
         menu.addAction("Open", lambda: self.open_requested.emit(cid, None))
@@ -277,22 +305,27 @@ class HistorySidebar(QWidget):
         if self._call(lambda s: s.delete(conversation_id)) is False:
             return
         self._deleted = conversation_id
+        self._deleted_was_open = conversation_id == self.current_id
         self.undo_bar.show()
         self._undo_timer.start()
-        if conversation_id == self.current_id:
+        if self._deleted_was_open:
+            self.current_id = None
             self.new_requested.emit()
         self.refresh()
 
     def undo_delete(self) -> None:
-        if self._deleted is not None:
-            self._call(lambda s: s.undelete(self._deleted))
+        restored, reopen = self._deleted, self._deleted_was_open
+        if restored is not None:
+            self._call(lambda s: s.undelete(restored))
         self._deleted = None
         self.undo_bar.hide()
         self.refresh()
+        if restored is not None and reopen:
+            self.open_requested.emit(restored, None)  # it was open: show it again
 
     def _delete_selected(self) -> None:
         item = self.list.currentItem()
-        if item is not None:
+        if item is not None and item.data(ID_ROLE) is not None:
             self.delete(int(item.data(ID_ROLE)))
 
     # --- search ---
@@ -348,6 +381,38 @@ def hit_html(hit: SearchHit) -> str:
     title = html.escape(hit.conversation_title or "New chat")
     return (f"<b>{title}</b> <span style='color:gray'>· {where}</span><br>"
             f"{' '.join(parts.split())}")
+
+
+def date_group(day: dt.date, today: dt.date) -> str:
+    """The list heading for a chat last active on `day`."""
+    age = (today - day).days
+    if age <= 0:
+        return "Today"
+    if age == 1:
+        return "Yesterday"
+    if age < 7:
+        return "Last 7 days"
+    if age < 30:
+        return "Last 30 days"
+    return "Older"
+
+
+def _header(name: str) -> QListWidgetItem:
+    item = QListWidgetItem(name)
+    item.setFlags(Qt.ItemFlag.NoItemFlags)  # not selectable, not editable, not a chat
+    item.setData(HEADER_ROLE, True)
+    font = item.font()
+    font.setBold(True)
+    font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
+    item.setFont(font)
+    return item
+
+
+def _short_when(timestamp: float) -> str:
+    moment = dt.datetime.fromtimestamp(timestamp)
+    if moment.date() == dt.date.fromtimestamp(time.time()):
+        return moment.strftime("%H:%M")
+    return f"{moment.day} {moment.strftime('%b %H:%M')}"
 
 
 def _when(timestamp: float) -> str:

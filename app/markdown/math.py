@@ -229,6 +229,13 @@ class MathImages:
         future.add_done_callback(lambda f: self._deliver(loop, key, f))
         return None
 
+    def warm_up(self) -> None:
+        """Load the formula renderer on the drawing thread now, so the first formula in an
+        answer does not stall the window while matplotlib is imported (about a second)."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ponder-math")
+        self._executor.submit(self._draw, "x", False)
+
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)

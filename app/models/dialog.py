@@ -19,12 +19,26 @@ from PySide6.QtWidgets import (
 from app.errors import user_text
 from app.models.background import BackgroundJob
 from engine.catalog.schema import Catalog
-from engine.download.errors import DownloadStopped
+from engine.download.errors import DownloadStopped, HubUnreachableError
 from engine.download.store import ModelStore
 from engine.models import DEMO
-from engine.recommend import Machine, Recommendation, assess, recommend
+from app.models.estimate import INT4_BYTES_PER_PARAM, Estimate, estimate, gib, measure_bandwidth
+from engine.recommend import BIG_CPU_RAM, Fit, Machine, Recommendation, assess, recommend
 
 _ROLE = Qt.ItemDataRole.UserRole
+
+
+def _too_slow(fit: Fit, machine: Machine) -> bool:
+    """The recommendation's own rule: a big model on the CPU alone needs plenty of RAM."""
+    return fit.variant.kind == "cpu" and fit.model.parameters_b > 10 and machine.ram_total < BIG_CPU_RAM
+
+
+def _physical_cores() -> int:
+    import os
+
+    import psutil
+
+    return psutil.cpu_count(logical=False) or os.cpu_count() or 1
 
 
 def _gb(n: float) -> str:
@@ -40,7 +54,10 @@ class ModelManagerDialog(QDialog):
 
     def __init__(self, store: ModelStore, catalog: Catalog, machine: Machine, *,
                  found: list | None = None, endpoint: str | None = None,
+                 bandwidth: float | None = None, cores: int | None = None,
                  parent: QWidget | None = None) -> None:
+        """bandwidth (bytes/s) and cores: for the speed and build-time estimates; measured
+        and looked up when not given."""
         super().__init__(parent)
         self.setObjectName("modelManager")
         self.setWindowTitle("Models")
@@ -48,6 +65,8 @@ class ModelManagerDialog(QDialog):
         self.store, self.catalog, self.machine, self.endpoint = store, catalog, machine, endpoint
         self.found = found or []
         self.recommendation: Recommendation = recommend(catalog, machine)
+        self.bandwidth = bandwidth if bandwidth is not None else measure_bandwidth()
+        self.cores = cores or _physical_cores()
         self.job: BackgroundJob | None = None
         self.installer: Any = None
 
@@ -79,12 +98,13 @@ class ModelManagerDialog(QDialog):
 
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("modelTree")
-        self.tree.setHeaderLabels(["Model", "Variant", "Size", "Status"])
+        self.tree.setHeaderLabels(["Model", "Variant", "Size", "Status", "Speed here"])
         self.tree.setRootIsDecorated(True)
         self.tree.setAlternatingRowColors(True)
-        self.tree.setColumnWidth(0, 230)
+        self.tree.setColumnWidth(0, 200)
         self.tree.setColumnWidth(1, 230)
-        self.tree.setColumnWidth(2, 80)
+        self.tree.setColumnWidth(2, 75)
+        self.tree.setColumnWidth(3, 160)
 
         self.use_button = self._button("useModel", "Use")
         self.download_button = self._button("downloadModel", "Download")
@@ -123,6 +143,15 @@ class ModelManagerDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.hide()
+        self.retry_button = QPushButton("Retry", self)
+        self.retry_button.setObjectName("retryDownloadButton")
+        self.retry_button.setToolTip("Download again from where it stopped")
+        self.retry_button.clicked.connect(self._retry)
+        self.retry_button.hide()
+        self._last_download: tuple[str, str] | None = None
+        message_row = QHBoxLayout()
+        message_row.addWidget(self.message, 1)
+        message_row.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignTop)
         self.disk = QLabel(self)
         self.disk.setObjectName("diskUse")
         close = QPushButton("Close", self)
@@ -136,7 +165,7 @@ class ModelManagerDialog(QDialog):
         layout.addWidget(self.tree, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.progress_box)
-        layout.addWidget(self.message)
+        layout.addLayout(message_row)
         layout.addLayout(bottom)
 
         self.tree.itemSelectionChanged.connect(self._update_buttons)
@@ -161,12 +190,15 @@ class ModelManagerDialog(QDialog):
         if rec.choice:
             self.rec_title.setText(f"Recommended for this computer: {rec.summary()}")
             size = rec.choice.variant.size
-            self.get_recommended.setText(f"Download {rec.choice.model.name} ({_gb(size)})")
+            self.get_recommended.setText(f"Download {rec.choice.model.name} ({gib(size)})")
             self.get_recommended.setVisible(rec.choice.model.id not in installed)
+            self.rec_reasons.setText(self._pitch(rec.choice))
         else:
             self.rec_title.setText(rec.summary())
             self.get_recommended.hide()
-        self.rec_reasons.setText("\n".join(rec.reasons))
+            self.rec_reasons.setText("")
+        # Why not the others: on demand, not a block of "none here" lines.
+        self.rec_reasons.setToolTip("\n".join(r for r in rec.reasons if not r.startswith("→")))
         self.tree.clear()
         mine = self._group("Installed")
         demo = QTreeWidgetItem(mine, ["Demo model", "built in", "", "Ready"])
@@ -191,9 +223,13 @@ class ModelManagerDialog(QDialog):
                     status = "Needs the build tools"
                 elif fit.warning():
                     status = "Won't fit"
+                elif _too_slow(fit, self.machine):
+                    status = "Too slow here"
                 else:
                     status = "Fits"
-                item = QTreeWidgetItem(available, [model.name, variant.label, _gb(variant.size), status])
+                speed = self._estimate(fit).speed_text() if fit.runnable else ""
+                item = QTreeWidgetItem(available, [model.name, variant.label, gib(variant.size), status,
+                                                   speed.removeprefix("about ")])
                 item.setData(0, _ROLE, ("catalog", (model.id, variant.id)))
                 item.setToolTip(0, model.summary)
                 item.setToolTip(3, fit.warning() or "")
@@ -211,6 +247,20 @@ class ModelManagerDialog(QDialog):
         total = sum(m.disk_bytes for m in installed.values())
         self.disk.setText(f"Installed models use {_gb(total)} in {self.store.root}")
         self._update_buttons()
+
+    def _estimate(self, fit: Fit) -> Estimate:
+        weights = fit.model.parameters_b * 1e9 * INT4_BYTES_PER_PARAM
+        return estimate(int(weights), fit.variant.kind, bandwidth=self.bandwidth,
+                        parameters_b=fit.model.parameters_b, cores=self.cores,
+                        build=fit.variant.source == "convert")
+
+    def _pitch(self, fit: Fit) -> str:
+        """The recommendation in one paragraph: speed here, memory, and the time to get it."""
+        guess = self._estimate(fit)
+        speed = (f"Expect {guess.speed_text()} on this computer (estimated from its memory speed and the "
+                 "model's size). " if guess.tokens_per_s else "")
+        return (f"{speed}It needs about {gib(fit.needed)} of {fit.memory}; {gib(fit.available or 0)} are free. "
+                f"Getting it: {guess.time_text(fit.variant.size)}.")
 
     def _group(self, title: str) -> QTreeWidgetItem:
         item = QTreeWidgetItem(self.tree, [title])
@@ -256,6 +306,7 @@ class ModelManagerDialog(QDialog):
         self.message.setProperty("kind", kind)
         self.message.setText(text)
         self.message.setVisible(bool(text))
+        self.retry_button.hide()
 
     # --- actions ---
 
@@ -287,6 +338,7 @@ class ModelManagerDialog(QDialog):
 
         model = self.catalog.model(model_id)
         variant = model.variant(variant_id)
+        self._last_download = (model_id, variant_id)
         warning = assess(model, variant, self.machine).warning()
         self.show_message(f"Warning: {warning}" if warning else "", "warning")
         self.installer = make_installer(model, variant, self.store, endpoint=self.endpoint)
@@ -397,4 +449,10 @@ class ModelManagerDialog(QDialog):
             self.show_message(text)
         else:
             self.show_message(user_text(error), "error")
+            # Offline or the server unreachable: the partial file is kept, so a retry goes on.
+            self.retry_button.setVisible(isinstance(error, HubUnreachableError) and self._last_download is not None)
         self.refresh()
+
+    def _retry(self) -> None:
+        if self._last_download is not None:
+            self.download(*self._last_download)

@@ -13,6 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
@@ -21,7 +22,7 @@ from app.quick.controller import QuickController
 from app.quick.hotkey import DEFAULT_HOTKEY, NATIVE, HotkeyError, hotkey_support, make_hotkey
 from app.quick.instance import OPEN_CHAT, InstanceServer
 from app.quick.tray import Tray
-from app.theme import pick_theme, system_is_dark
+from app.theme import apply_theme, pick_theme, system_is_dark
 from engine.host import Idle, LoadFailed, ModelHost
 from engine.models import default_model
 from engine.paths import Paths, resources_dir
@@ -46,6 +47,7 @@ class QuickApp:
         self.result: LoadResult | None = None
         self.chat = None
         theme = pick_theme("auto", system_is_dark(qapp))
+        apply_theme(qapp, theme, 0)  # the popup and result windows look as in the chat window
         self.controller = QuickController(self.assistant, renderer=lambda: MarkdownRenderer(theme.markdown),
                                           model_ready=self.model_ready, open_chat=self.open_chat)
         self.server = InstanceServer(paths)
@@ -113,8 +115,18 @@ class QuickApp:
         QMessageBox.information(None, "Ponder", text)
         self._maybe_quit()
 
+    def _watch(self, window) -> None:
+        # Later: a popup that chose an action is destroyed after its result window opened.
+        window.destroyed.connect(lambda *_: QTimer.singleShot(0, self._maybe_quit))
+
     def _maybe_quit(self) -> None:
-        if self.tray is None and not self.controller.windows and (self.chat is None or not self.chat.window.isVisible()):
+        popup = getattr(self.controller, "popup", None)
+        try:
+            popup_open = popup is not None and popup.isVisible()
+        except RuntimeError:  # already deleted
+            popup_open = False
+        if (self.tray is None and not self.controller.windows and not popup_open
+                and (self.chat is None or not self.chat.window.isVisible())):
             self.quit()
 
     def quit(self) -> None:
@@ -126,7 +138,11 @@ class QuickApp:
         if self.tray is not None:
             self.tray.show()
         else:
+            # The popup is a tool window, which Qt's lastWindowClosed ignores: watch each quick
+            # window ourselves, so the process ends when the last one goes (Esc, close).
             self.qapp.lastWindowClosed.connect(self._maybe_quit)
+            self.controller.popup_shown.connect(self._watch)
+            self.controller.result_shown.connect(self._watch)
         asyncio.ensure_future(self.model_ready()).add_done_callback(lambda f: f.cancelled() or f.exception())
         if request.action != "__tray__":
             self.controller.handle(request)
@@ -157,6 +173,7 @@ def run_quick(args: argparse.Namespace, paths: Paths, request: QuickRequest) -> 
 
     qapp = QApplication.instance() or QApplication([sys.argv[0]])
     qapp.setApplicationName("Ponder")
+    qapp.setApplicationDisplayName("Ponder")  # window titles end " — Ponder", as in the chat window
     qapp.setDesktopFileName("ponder")
     qapp.setQuitOnLastWindowClosed(False)
     install_excepthook()

@@ -74,6 +74,9 @@ class ActionPopup(QFrame):
         self.question.setObjectName("quickQuestion")
         self.question.setPlaceholderText("Ask a question about the text… (Enter)")
         self.question.setClearButtonEnabled(True)
+        # Wide enough for the whole placeholder (and the clear button), never cut.
+        self.question.setMinimumWidth(self.question.fontMetrics().horizontalAdvance(
+            self.question.placeholderText()) + 48)
         self.question.returnPressed.connect(lambda: self._choose_key("ask"))
         layout.addWidget(self.question)
         self.hint = QLabel("", self)

@@ -41,7 +41,7 @@ class ResultWindow(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window | Qt.WindowType.WindowStaysOnTopHint)
         self.setObjectName("quickResult")
-        self.setWindowTitle(f"Ponder — {title}")
+        self.setWindowTitle(title)  # Qt adds " — Ponder", the application's display name
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.resize(520, 380)
         self.reply = Reply()

@@ -56,7 +56,8 @@ class SummaryView(QWidget):
                  ask_save_path: Callable[[QWidget, str], str] = _ask_save_path) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("summaryView")
-        self.setWindowTitle("Ponder — Summary")
+        # Qt adds " — Ponder" (the application's display name) to every window title itself.
+        self.setWindowTitle("Summary")
         self.resize(720, 640)
         self.session = SummarySession(summarizer, self)
         self._ask_save_path = ask_save_path
@@ -145,12 +146,14 @@ class SummaryView(QWidget):
         labels = ([text_name] if text is not None else []) + [f.name for f in files]
         names = ", ".join(labels[:3]) + (f" and {len(labels) - 3} more" if len(labels) > 3 else "")
         self.heading.setText(f"Summary of {names}")
-        self.setWindowTitle(f"Ponder — Summary of {names}")
+        self.setWindowTitle(f"Summary of {names}")
         self.notes.hide()
         self.status.setStyleSheet("")
         self.result.clear()
         self.markdown = ""
         self._set_result_actions(False)
+        self.run_button.show()
+        self.chat_button.show()
         self.status.setText("Starting…")
         return self.session.start(files, self.options(), text=text, text_name=text_name)
 
@@ -232,6 +235,10 @@ class SummaryView(QWidget):
         self.progress.setValue(0)
         self.status.setText(text)
         self.status.setStyleSheet(_ERROR_STYLE)
+        if not self.markdown.strip():
+            # Nothing was read: running it again or taking it to the chat would do nothing.
+            self.run_button.hide()
+            self.chat_button.hide()
         self.finished.emit()
 
     def busy_changed(self, busy: bool) -> None:

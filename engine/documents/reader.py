@@ -11,10 +11,12 @@ from engine.documents.errors import (
     DocumentNotFoundError,
     DocumentTooLargeError,
     EmptyDocumentError,
+    NotTextError,
     UnsupportedDocumentError,
 )
 from engine.documents.model import Document, kind_of
 from engine.documents.sandbox import SandboxLimits, run_sandboxed
+from engine.documents.text import decode_text
 
 #: Largest file accepted, by reader kind: text is all read into memory, PDF pages are streamed.
 MAX_BYTES = {"text": 32 * 2**20, "markdown": 32 * 2**20, "html": 32 * 2**20, "rtf": 64 * 2**20,
@@ -37,9 +39,10 @@ def read_document(path: str | Path, *, limits: SandboxLimits | None = None,
     path = Path(path).expanduser()
     if not path.is_file():
         raise DocumentNotFoundError(path, "no such file" if not path.exists() else "not a file")
-    kind = kind_of(path)
+    kind = kind_of(path) or sniff_kind(path)
     if kind is None:
-        raise UnsupportedDocumentError(path)
+        raise UnsupportedDocumentError(
+            path, "" if path.suffix else "the file is neither text nor a PDF, Word, HTML or RTF document")
     size = path.stat().st_size
     if size == 0:
         raise EmptyDocumentError(path, "the file is empty")
@@ -53,6 +56,34 @@ def read_document(path: str | Path, *, limits: SandboxLimits | None = None,
         raise EmptyDocumentError(path, f"the document has no text to summarise{'; ' + detail if detail else ''}")
     return Document(path=path.resolve(), kind=kind, sections=result.sections, sha256=file_hash(path),
                     notes=result.notes)
+
+
+#: How much of a file without a known extension is looked at to tell its kind.
+SNIFF_BYTES = 64 * 1024
+
+
+def sniff_kind(path: Path) -> str | None:
+    """The reader for a file by its content (a name without a known extension, like GPL-3):
+    the formats' own signatures, else text when its start decodes as text; None for binary."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(SNIFF_BYTES)
+    except OSError:
+        return None
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return "docx" if b"word/" in head else None  # other zip files are not documents
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:256].lower()
+    if start.startswith(b"{\\rtf"):
+        return "rtf"
+    if start.startswith((b"<!doctype html", b"<html")):
+        return "html"
+    try:
+        decode_text(head, path)
+    except NotTextError:
+        return None
+    return "text"
 
 
 def text_document(text: str, *, name: str = "pasted text", max_chars: int | None = None) -> Document:

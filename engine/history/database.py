@@ -49,8 +49,10 @@ def connect(path: Path, key: bytes | None, *, create: bool = False):
 
     if create:
         touch_private(path)
+    # The window opens the store on a worker thread (a keyring prompt must not freeze it) and
+    # then uses it on its own thread only: one thread at a time, handed over once.
     db = sqlcipher3.connect(f"{path.absolute().as_uri()}?mode=rw", uri=True, isolation_level=None,
-                            timeout=BUSY_TIMEOUT_MS / 1000)
+                            timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     try:
         # SQLCipher reports HMAC failures on stderr by default; those belong to no user log.
         db.execute("PRAGMA cipher_log_level = NONE")

@@ -295,3 +295,137 @@ def test_a_model_that_fails_to_load_is_explained_and_settings_recover(qtbot, qlo
     assert "The answer is" in _answer_text(app)
     app.window.close()
     app.shutdown()
+
+
+def test_no_closing_marker_reaches_the_answer_after_a_forced_close(ponder, qtbot):
+    # A tiny budget cuts the thinking mid-sum; the demo model then finishes its sum and closes the
+    # thinking a second time: that marker must show nowhere.
+    ponder.settings.set("budget_low", 16)
+    effort = ponder.window.findChild(QComboBox, "effortSelector")
+    effort.setCurrentIndex(effort.findData("low"))
+    _ask(qtbot, ponder, "What is 37 plus 45?")
+    _wait_done(qtbot, ponder)
+    reply = _reply(ponder)
+    assert reply.finish is FinishReason.THINKING_BUDGET
+    assert reply.answer.strip()
+    assert "think>" not in reply.answer
+    assert "think>" not in _answer_text(ponder)
+    # The pane shows how much of the budget the thinking used.
+    budget = _last_widget(ponder).assistant.thinking.budget_text
+    assert budget.isVisible() and budget.text().endswith(" / 16")
+
+
+def test_continue_and_answer_now_are_offered_on_the_last_reply_only(ponder, qtbot):
+    ponder.settings.set("budget_low", 16)
+    effort = ponder.window.findChild(QComboBox, "effortSelector")
+    effort.setCurrentIndex(effort.findData("low"))
+    _ask(qtbot, ponder, "What is 37 plus 45?")
+    _wait_done(qtbot, ponder)
+    old_pane = _last_widget(ponder).assistant.thinking
+    assert old_pane.continue_button.isVisible()
+    effort.setCurrentIndex(effort.findData("unlimited"))
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    _wait_done(qtbot, ponder)
+    # The older reply still says how it ended, but its buttons would act on the newest reply.
+    assert "thinking budget ran out" in old_pane.notice_label.text()
+    assert not old_pane.continue_button.isVisible()
+    assert not old_pane.notice_answer_now.isVisible()
+
+
+def test_small_windows_keep_controls_apart_and_the_chat_list_resizes_and_hides(ponder_home):
+    from tests.app.xdriver import run_on_x
+
+    result = run_on_x(f"""
+        from pathlib import Path
+        from PySide6.QtWidgets import QComboBox, QPushButton
+        from app.main import build_app
+        from engine.paths import resolve_paths
+
+        paths = resolve_paths(data_dir={str(ponder_home.data.parent)!r})
+        paths.ensure()
+        app = build_app(QApplication.instance(), paths)
+        app.show()
+        settle(1000)
+        window = app.window
+        window.resize(500, 400)  # smaller than the window allows
+        settle(600)
+        composer = window.chat.composer
+        composer.context_meter.set_context(2048)
+        composer.context_meter.show_usage(1234)  # as after a first answer
+        settle()
+        row = [composer.findChild(QComboBox, "effortSelector"), composer.context_meter, composer.send_button]
+        boxes = [w.geometry() for w in row if w.isVisible() and w.width() > 0]
+        overlap = any(a.intersects(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+        overlap = overlap or any(w.geometry().right() > w.parentWidget().width() for w in row)
+        small = [window.width(), window.height()]
+        window.resize(900, 600)
+        settle()
+        sidebar = window.splitter.widget(0)
+        before = sidebar.width()
+        handle = window.splitter.handle(1)
+        xdo(*at(handle))
+        xdo("mousedown", "1")
+        point = handle.mapToGlobal(handle.rect().center())
+        xdo("mousemove", point.x() + 80, point.y())
+        xdo("mouseup", "1")
+        wait_for(lambda: sidebar.width() > before + 40)
+        dragged = sidebar.width()
+        xdo("key", "ctrl+shift+l")
+        hidden = wait_for(lambda: not sidebar.isVisible())
+        done({{"size": small, "overlap": overlap, "before": before,
+              "dragged": dragged, "hidden": hidden}})
+    """)
+    assert result["size"][0] > 500 and result["size"][1] >= 420  # held at what its controls need
+    assert not result["overlap"]
+    assert result["dragged"] > result["before"] + 40
+    assert result["hidden"]
+
+
+def test_the_status_bar_forgets_the_last_speed_when_a_new_answer_starts(ponder, qtbot):
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    _wait_done(qtbot, ponder)
+    assert "tok/s" in ponder.window.status.speed.text()
+    _ask(qtbot, ponder, "What is 4 plus 4?")
+    assert ponder.controller.busy and ponder.window.status.speed.text() == ""
+    _wait_done(qtbot, ponder)
+
+
+def test_the_context_meter_shows_how_full_the_conversation_is(ponder, qtbot):
+    from app.chat.context_meter import meter_text
+
+    meter = ponder.window.chat.composer.context_meter
+    assert not meter.isVisible()  # nothing used yet
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    _wait_done(qtbot, ponder)
+    stats = _reply(ponder).stats
+    used = stats.prompt_tokens + stats.answer_tokens
+    assert meter.isVisible() and meter.label.text() == f"Context {used:,} / 2,048"
+    assert meter.property("warn") is False
+    qtbot.keyClick(_input(ponder), Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert not meter.isVisible()
+    # Near the limit it warns before the oldest exchanges are left out.
+    text, tip = meter_text(1_700, 2_048)
+    assert text == "Context 1,700 / 2,048" and "oldest exchanges will be left out" in tip
+
+
+def test_this_chats_settings_apply_to_its_turns_and_end_with_it(ponder, qtbot, monkeypatch):
+    from PySide6.QtWidgets import QDoubleSpinBox, QToolButton
+
+    sent = []
+    assistant = ponder.controller.assistant
+    chat = assistant.chat
+    monkeypatch.setattr(assistant, "chat", lambda request, **kw: sent.append(request) or chat(request, **kw))
+    qtbot.mouseClick(ponder.window.findChild(QToolButton, "chatSettingsButton"), Qt.MouseButton.LeftButton)
+    panel = ponder.window.chat.chat_settings
+    assert panel.isVisible()
+    qtbot.keyClicks(panel.findChild(QPlainTextEdit, "chatInstructions"), "Answer in one line.")
+    temperature = panel.findChild(QDoubleSpinBox, "chatTemperature")
+    temperature.setValue(0.3)
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    _wait_done(qtbot, ponder)
+    assert sent[-1].system_prompt == "Answer in one line."
+    assert sent[-1].sampling.temperature == 0.3 and _reply(ponder).answer
+    assert ponder.settings.get("system_prompt") == ""  # the app's defaults are untouched
+    qtbot.keyClick(_input(ponder), Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert panel.findChild(QPlainTextEdit, "chatInstructions").toPlainText() == ""
+    assert ponder.controller.overrides == {}

@@ -10,6 +10,7 @@ from app.main import build_app
 from app.settings_dialog import SettingsDialog
 from app.theme import DARK
 from engine.settings import Settings
+from tests.app.xdriver import run_on_x
 
 
 def _app(qtbot, paths):
@@ -80,3 +81,59 @@ def test_effort_and_view_choices_are_remembered(qtbot, ponder_home):
     assert again.controller.effort == "high"
     assert again.settings.get("thinking_expanded") is True
     again.service.close()
+
+
+
+def test_the_wheel_scrolls_the_dialog_and_changes_no_setting():
+    # A real wheel on a real X server: Qt hands an ignored wheel to the scroll area only then.
+    result = run_on_x("""
+        from PySide6.QtWidgets import QComboBox, QScrollArea, QSpinBox
+        from app.settings_dialog import SettingsDialog
+        from engine.settings import Settings
+
+        dialog = SettingsDialog(Settings())
+        dialog.resize(560, 400)
+        dialog.show()
+        settle(800)
+        spin = dialog.findChild(QSpinBox, "setting_budget_medium")
+        combo = dialog.findChild(QComboBox, "setting_theme")
+        bar = dialog.findChild(QScrollArea).verticalScrollBar()
+        dialog.findChild(QScrollArea).ensureWidgetVisible(spin)
+        settle()
+        start = bar.value()
+        xdo(*at(spin), "click", "5")   # wheel down with the pointer over the spin box
+        wait_for(lambda: bar.value() > start, 2000)
+        xdo(*at(combo), "click", "5")
+        unfocused = (spin.value(), combo.currentData(), bar.value())
+        xdo(*at(spin), "click", "1")   # click into it: now the wheel is meant for it
+        wait_for(spin.hasFocus, 2000)
+        xdo(*at(spin), "click", "5")
+        wait_for(lambda: spin.value() != 1024, 2000)
+        done({"start": start, "spin": unfocused[0], "theme": unfocused[1], "scrolled": unfocused[2],
+              "focused_spin": spin.value()})
+    """)
+    assert result["spin"] == 1024 and result["theme"] == "system"
+    assert result["scrolled"] > result["start"]  # the wheel scrolled the dialog instead
+    assert result["focused_spin"] != 1024
+
+
+def test_file_menu_ends_with_quit_and_view_follows_the_settings_dialog(qtbot, ponder_home):
+    app = _app(qtbot, ponder_home)
+    file_menu = [a.text() for a in app.window.menu("File").actions() if a.text()]
+    assert file_menu[-1] == "&Quit"
+    assert {"&Import conversation…", "&Models…"} <= set(file_menu)
+    # Dark chosen in Settings: the View menu, opened afterwards, ticks Dark.
+    dialog = SettingsDialog(app.settings, app.window)
+    qtbot.addWidget(dialog)
+    dialog.findChild(QComboBox, "setting_theme").setCurrentIndex(
+        dialog.findChild(QComboBox, "setting_theme").findData("dark"))
+    dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save).click()
+    app.apply_settings(dialog.result_settings)
+    view = app.window.menu("View")
+    view.popup(app.window.mapToGlobal(app.window.rect().center()))
+    qtbot.waitUntil(view.isVisible)
+    ticked = [a.text() for a in view.actions() if a.isCheckable() and a.isChecked() and "Theme" in a.text()]
+    assert ticked == ["Theme: &dark"]
+    view.close()
+    app.apply_settings(Settings())  # back to the light theme for the tests that follow
+    app.service.close()

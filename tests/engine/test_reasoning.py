@@ -63,3 +63,17 @@ def test_partial_marker_is_not_shown_until_it_resolves():
     assert [(p.thinking, p.text) for p in pieces] == [(True, "abc")]
     pieces = splitter.push("ink>ok")
     assert [(p.thinking, p.text) for p in pieces] == [(False, "ok")]
+
+
+def test_second_closing_marker_after_a_forced_close_never_reaches_the_answer():
+    # Stop → Answer now pushes a forced "</think>"; the model then often closes again itself.
+    chunks = ["<think>2+20", "</think>", "The answer is 10. 2+20=30.</th", "ink>The answer is 30."]
+    thinking, answer, _ = split(chunks)
+    assert thinking == "2+20"
+    assert "</think>" not in answer and "think>" not in answer
+    assert answer == "The answer is 10. 2+20=30.The answer is 30."
+
+
+def test_stray_closing_marker_in_an_answer_without_thinking_is_dropped():
+    thinking, answer, _ = split(["Five.", "</think>", " Really five."])
+    assert (thinking, answer) == ("", "Five. Really five.")

@@ -73,3 +73,66 @@ def test_key_missing_then_new_history(qtbot, vault, memory_keyring):
     assert hashlib.sha256(old.read_bytes()).hexdigest() == digest
     panel.close_store()
     memory_keyring.secrets.update(kept)  # the old key is still there for the old file
+
+
+class _PromptingKeyring:
+    """A keyring whose every call waits on the system's unlock prompt until the test answers it."""
+
+    def __init__(self, inner, *, cancelled: bool = False) -> None:
+        import threading
+
+        self.inner, self.cancelled = inner, cancelled
+        self.answered = threading.Event()
+        self.calls = 0
+
+    def _prompt(self) -> None:
+        self.calls += 1
+        assert self.answered.wait(30)
+        if self.cancelled:
+            from keyring.errors import KeyringLocked
+
+            raise KeyringLocked("the user dismissed the unlock prompt")
+
+    def get_password(self, service, name):
+        self._prompt()
+        return self.inner.get_password(service, name)
+
+    def set_password(self, service, name, value):
+        self._prompt()
+        self.inner.set_password(service, name, value)
+
+
+def _prompting_vault(ponder_home, memory_keyring, prompting):
+    from engine.history.keys import SECURE_BACKENDS, backend_name
+
+    keyring = Keyring(lambda: prompting, allowed=SECURE_BACKENDS | {backend_name(prompting)})
+    return HistoryVault.for_paths(ponder_home, keyring=keyring, scrypt=FAST_SCRYPT)
+
+
+def test_a_locked_keyring_never_blocks_the_window_and_the_history_waits_for_it(qtbot, ponder_home, memory_keyring):
+    prompting = _PromptingKeyring(memory_keyring)
+    vault = _prompting_vault(ponder_home, memory_keyring, prompting)
+    panel = _panel(qtbot, vault)
+    panel.unlock_in_background()  # returns at once: the prompt is answered on another thread
+    assert panel.store is None
+    qtbot.waitUntil(lambda: "Waiting for the system keyring to be unlocked" in panel.sidebar.state_label.text())
+    qtbot.waitUntil(lambda: "Retry" in _choices(panel))  # the layout shows new buttons a moment later
+    prompting.answered.set()  # the user typed the keyring password
+    qtbot.waitUntil(lambda: panel.store is not None, timeout=10_000)
+    assert not panel.sidebar.state.isVisible() and panel.sidebar.search.isEnabled()
+    panel.close()
+
+
+def test_a_cancelled_unlock_prompt_says_locked_not_missing(qtbot, ponder_home, memory_keyring):
+    prompting = _PromptingKeyring(memory_keyring, cancelled=True)
+    vault = _prompting_vault(ponder_home, memory_keyring, prompting)
+    panel = _panel(qtbot, vault)
+    prompting.answered.set()
+    panel.unlock_in_background()
+    qtbot.waitUntil(lambda: "keyring is locked" in panel.sidebar.state_label.text(), timeout=10_000)
+    assert "No secure keyring" not in panel.sidebar.state_label.text()
+    qtbot.waitUntil(lambda: "Retry" in _choices(panel))
+    prompting.cancelled = False  # unlocked this time
+    qtbot.mouseClick(_choices(panel)["Retry"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.store is not None, timeout=10_000)
+    panel.close()

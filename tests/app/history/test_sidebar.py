@@ -35,33 +35,40 @@ def sidebar(qtbot, store, filled):
     widget.set_store(None)  # the store fixture closes it next
 
 
+def _rows(sidebar):
+    """The chats in the list, without the date headings."""
+    items = [sidebar.list.item(i) for i in range(sidebar.list.count())]
+    return [item for item in items if item.data(ID_ROLE) is not None]
+
+
 def _titles(sidebar):
-    return [sidebar.list.item(i).text() for i in range(sidebar.list.count())]
+    return [item.text() for item in _rows(sidebar)]
 
 
 def test_newest_first_and_pinned_on_top(sidebar, filled):
     assert sidebar.findChild(type(sidebar.list), "historyList") is sidebar.list
     assert _titles(sidebar) == ["Taxes", "Rome trip", "Photosynthesis"]
-    item = sidebar.list.item(2)
+    item = _rows(sidebar)[2]
     menu = sidebar.context_menu(item)
     [pin] = [a for a in menu.actions() if a.text() == "Pin to top"]
     pin.trigger()
-    assert _titles(sidebar) == ["📌 Photosynthesis", "Taxes", "Rome trip"]
-    [unpin] = [a for a in sidebar.context_menu(sidebar.list.item(0)).actions()
+    assert _titles(sidebar) == ["Photosynthesis", "Taxes", "Rome trip"]
+    assert _headings(sidebar) == ["Pinned", "Today"]
+    [unpin] = [a for a in sidebar.context_menu(_rows(sidebar)[0]).actions()
                if a.text() == "Unpin"]
     unpin.trigger()
     assert _titles(sidebar)[0] == "Taxes"
 
 
 def test_rename_in_place(sidebar, store, filled):
-    item = sidebar.list.item(0)
+    item = _rows(sidebar)[0]
     item.setText("Tax deadlines 2026")
     assert store.summary(filled["Taxes"]).title == "Tax deadlines 2026"
     assert _titles(sidebar)[0] == "Tax deadlines 2026"
 
 
 def test_delete_then_undo(sidebar, store, filled, qtbot):
-    sidebar.list.setCurrentRow(1)
+    sidebar.list.setCurrentItem(_rows(sidebar)[1])
     sidebar.list.setFocus()
     qtbot.keyClick(sidebar.list, Qt.Key.Key_Delete)
     assert _titles(sidebar) == ["Taxes", "Photosynthesis"]
@@ -97,7 +104,7 @@ def test_search_with_no_match_says_so(sidebar, qtbot):
 
 
 def test_click_opens_a_conversation(sidebar, filled, qtbot):
-    item = sidebar.list.item(1)
+    item = _rows(sidebar)[1]
     with qtbot.waitSignal(sidebar.open_requested) as opened:
         qtbot.mouseClick(sidebar.list.viewport(), Qt.MouseButton.LeftButton,
                          pos=sidebar.list.visualItemRect(item).center())
@@ -127,4 +134,43 @@ def test_locked_state_shows_the_choices(qtbot):
 
 
 def test_item_ids(sidebar, filled):
-    assert {sidebar.list.item(i).data(ID_ROLE) for i in range(3)} == set(filled.values())
+    assert {item.data(ID_ROLE) for item in _rows(sidebar)} == set(filled.values())
+
+
+def _headings(sidebar):
+    items = [sidebar.list.item(i) for i in range(sidebar.list.count())]
+    return [item.text() for item in items if item.data(ID_ROLE) is None]
+
+
+def test_chats_are_grouped_by_date_and_equal_titles_told_apart(qtbot, store):
+    import time as _time
+
+    from app.history.sidebar import date_group
+
+    now = _time.time()
+    for title, age_days in [("What is 2 plus 3?", 0), ("What is 2 plus 3?", 0), ("Rome trip", 1), ("Taxes", 40)]:
+        conv = store.create_conversation(title)
+        store.add_message(conv.id, "user", title)
+        store._db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now - age_days * 86400, conv.id))
+    widget = HistorySidebar(store)
+    qtbot.addWidget(widget)
+    widget.show()
+    assert _headings(widget) == ["Today", "Yesterday", "Older"]
+    same = [t for t in _titles(widget) if t.startswith("What is 2 plus 3?")]
+    assert len(same) == 2 and same[0] != same[1] and all(" · " in t for t in same)
+    heading = next(widget.list.item(i) for i in range(widget.list.count()) if widget.list.item(i).data(ID_ROLE) is None)
+    assert not heading.flags() & Qt.ItemFlag.ItemIsSelectable
+    import datetime as dt
+    today = dt.date(2026, 12, 2)
+    assert [date_group(today - dt.timedelta(days=d), today) for d in (0, 1, 3, 10, 90)] == \
+        ["Today", "Yesterday", "Last 7 days", "Last 30 days", "Older"]
+    widget.set_store(None)
+
+
+def test_undo_reopens_the_deleted_chat_that_was_open(sidebar, filled, qtbot):
+    sidebar.set_current(filled["Rome trip"])
+    with qtbot.waitSignal(sidebar.new_requested):
+        sidebar.delete(filled["Rome trip"])
+    with qtbot.waitSignal(sidebar.open_requested) as opened:
+        qtbot.mouseClick(sidebar.undo_button, Qt.MouseButton.LeftButton)
+    assert opened.args == [filled["Rome trip"], None]

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit, QListWidget, QPlainTextEdit
 
 from app.history.panel import Dialogs, HistoryPanel
+from app.history.sidebar import ID_ROLE
 from engine.history.keys import SECURE_BACKENDS, Keyring, backend_name
 from engine.history.records import MessageStatus
 from engine.history.vault import HistoryVault
@@ -51,9 +52,14 @@ def _ask(qtbot, app, text):
     qtbot.waitUntil(lambda: not app.controller.busy, timeout=TURN_TIMEOUT_MS)
 
 
-def _titles(app):
+def _rows(app):
+    """The chats in the list, without the date headings."""
     lst = app.window.findChild(QListWidget, "historyList")
-    return [lst.item(i).text() for i in range(lst.count())]
+    return [lst.item(i) for i in range(lst.count()) if lst.item(i).data(ID_ROLE) is not None]
+
+
+def _titles(app):
+    return [item.text() for item in _rows(app)]
 
 
 def test_chats_are_saved_listed_and_reopened(ponder, history, qtbot):
@@ -71,7 +77,7 @@ def test_chats_are_saved_listed_and_reopened(ponder, history, qtbot):
 
     lst = ponder.window.findChild(QListWidget, "historyList")
     qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton,
-                     pos=lst.visualItemRect(lst.item(1)).center())
+                     pos=lst.visualItemRect(_rows(ponder)[1]).center())
     exchanges = ponder.controller.conversation.exchanges
     assert [e.question for e in exchanges] == ["What is 2 plus 3?"]
     assert exchanges[0].reply.answer == reply.answer
@@ -117,3 +123,55 @@ def test_export_and_import(ponder, history, qtbot, tmp_path):
     history.sidebar.menu_button.click()
     assert ponder.window.notice_banner.isVisible()
     assert "Cannot import bad.json" in ponder.window.notice_banner.label.text()
+
+
+def test_a_reopened_chat_shows_the_figures_shown_live(ponder, history, qtbot):
+    from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QToolButton
+
+    ponder.settings.set("budget_low", 16)
+    effort = ponder.window.findChild(QComboBox, "effortSelector")
+    effort.setCurrentIndex(effort.findData("low"))
+    _ask(qtbot, ponder, "What is 37 plus 45?")
+    widget = ponder.window.chat.messages.widgets[-1]
+    # Continue thinking: the reply's figures add up over two engine turns.
+    effort.setCurrentIndex(effort.findData("unlimited"))
+    qtbot.mouseClick(widget.assistant.thinking.findChild(QPushButton, "continueThinkingButton"),
+                     Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not ponder.controller.busy and not ponder.controller.conversation.last.reply.live,
+                    timeout=TURN_TIMEOUT_MS)
+    live_header = widget.assistant.thinking.findChild(QToolButton, "thinkingToggle").text()
+    live_stats = widget.assistant.findChild(QLabel, "replyStats").text()
+    assert "Thought for" in live_header and "0.0 s" not in live_header
+
+    qtbot.keyClick(ponder.window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    lst = ponder.window.findChild(QListWidget, "historyList")
+    qtbot.waitUntil(lambda: len(_rows(ponder)) == 1)
+    qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=lst.visualItemRect(_rows(ponder)[0]).center())
+    reopened = ponder.window.chat.messages.widgets[-1]
+    assert reopened is not widget
+    assert reopened.assistant.thinking.findChild(QToolButton, "thinkingToggle").text() == live_header
+    assert reopened.assistant.findChild(QLabel, "replyStats").text() == live_stats
+
+
+def test_the_header_shows_the_open_chats_title(ponder, history, qtbot):
+    from PySide6.QtWidgets import QLabel
+
+    heading = ponder.window.findChild(QLabel, "windowHeading")
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    qtbot.waitUntil(lambda: heading.text() == "What is 2 plus 3?")
+    assert ponder.window.windowTitle() == "What is 2 plus 3?"
+    qtbot.keyClick(ponder.window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: heading.text() == "Ponder")
+    # The sidebar no longer marks the old chat as the open one.
+    assert all(not item.font().bold() for item in _rows(ponder))
+
+
+def test_export_is_offered_in_documents_under_a_clean_name(ponder, history, qtbot):
+    from app.history.panel import documents_folder
+
+    _ask(qtbot, ponder, "What is 23 plus 19?")
+    [summary] = history.store.list_conversations()
+    offered = []
+    history.dialogs.save_path = lambda _parent, suggested, _pattern: offered.append(suggested)
+    history.export(summary.id, "json")
+    assert offered == [str(documents_folder() / "What is 23 plus 19.json")]

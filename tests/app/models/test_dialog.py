@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from app.models.dialog import ModelManagerDialog
@@ -29,7 +30,8 @@ def hub():
 @pytest.fixture
 def dialog(qtbot, ponder_home, hub):
     ponder_home.ensure()
-    d = ModelManagerDialog(ModelStore(ponder_home), load_catalog(), LAPTOP, endpoint=hub.url)
+    d = ModelManagerDialog(ModelStore(ponder_home), load_catalog(), LAPTOP, endpoint=hub.url,
+                           bandwidth=20e9, cores=2)
     qtbot.addWidget(d)
     d.show()
     return d
@@ -141,3 +143,43 @@ def test_without_the_build_tools_a_buildable_variant_says_so(qtbot, ponder_home)
     assert d.rec_title.text() == "Recommended for this computer: Phi-4-mini-instruct, CPU int4"
     built = _status_of(d, "Phi-4-mini-reasoning", "CPU int4 (built on this computer)")
     assert built.text(3) == "Needs the build tools" and "optional tools" in built.toolTip(3)
+
+
+def test_offline_download_says_so_plainly_keeps_the_part_and_offers_retry(qtbot, ponder_home, hub):
+    # A host name that cannot be looked up, as on a computer with no network.
+    ponder_home.ensure()
+    offline = ModelManagerDialog(ModelStore(ponder_home), load_catalog(), LAPTOP, endpoint="http://ponder-hub.invalid",
+                                 bandwidth=20e9, cores=2)
+    qtbot.addWidget(offline)
+    offline.show()
+    offline.download("phi-4-reasoning-plus", "gpu-int4")
+    qtbot.waitUntil(lambda: offline.message.property("kind") == "error", timeout=60_000)
+    text = offline.message.text()
+    assert "offline" in text and "kept" in text
+    assert "Errno" not in text and "Name or service" not in text
+    assert offline.retry_button.isVisible()
+    # Back online: Retry goes on with the same download.
+    offline.endpoint = hub.url
+    qtbot.mouseClick(offline.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "is installed" in offline.message.text(), timeout=60_000)
+    assert not offline.retry_button.isVisible()
+
+
+def test_one_clear_recommendation_with_speed_time_and_doctors_numbers(dialog):
+    pitch = dialog.rec_reasons.text()
+    # 20 GB/s × 60 % over 3.8 B parameters × 0.6 bytes: about 5.3 tokens/s.
+    assert "about 5.3 tokens/s" in pitch
+    assert "none here" not in pitch and "\n" not in pitch  # one paragraph, not a block of lines
+    assert "to build it here" in pitch and "min" in pitch
+    # RAM as `ponder doctor` writes it: binary gigabytes.
+    assert f"{LAPTOP.ram_available / 2**30:.1f} GB are free" in pitch
+    assert "none here" in dialog.rec_reasons.toolTip()  # why not the others, on demand
+    assert _status_of(dialog, "Phi-4-mini-reasoning", "CPU int4 (built on this computer)").text(4) == "5.3 tokens/s"
+
+
+def test_a_model_the_recommendation_calls_too_slow_is_not_marked_fits(qtbot, ponder_home):
+    desktop = Machine(ram_total=25_000_000_000, ram_available=20_000_000_000, providers=("cpu",))
+    ponder_home.ensure()
+    d = ModelManagerDialog(ModelStore(ponder_home), load_catalog(), desktop, bandwidth=20e9, cores=2)
+    qtbot.addWidget(d)
+    assert _status_of(d, "Phi-4-reasoning", "CPU int4").text(3) == "Too slow here"

@@ -45,6 +45,8 @@ def test_dropping_a_file_on_the_window_opens_its_summary_and_it_can_go_to_the_ch
     attachment = ponder.window.chat.composer.attachment
     assert attachment is not None and attachment.text == view.markdown
     assert attachment.name == "Summary of notes.md"
+    chip = ponder.window.chat.composer.chip_label.text()
+    assert "too long to paste" not in chip and "📄" not in chip and "Summary of notes.md" in chip
 
     # The clipboard: File > Summarize clipboard opens a summary of its text.
     QApplication.clipboard().setText("# Budget\nThe budget was approved in May.\n")

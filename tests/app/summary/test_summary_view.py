@@ -90,7 +90,9 @@ def test_a_hostile_file_shows_a_message_and_the_window_survives(view, qtbot, tmp
         view.start([path])
     assert view.status.text().startswith(f"{path.name}: ")
     assert words.lower() in view.status.text().lower()
-    assert not view.copy_button.isEnabled() and view.run_button.isEnabled()
+    assert not view.copy_button.isEnabled()
+    # Nothing was read: neither running it again nor taking it to the chat is offered.
+    assert not view.run_button.isVisible() and not view.chat_button.isVisible()
     assert view.isVisible()
 
 
@@ -113,3 +115,14 @@ def test_unreadable_files_among_several_are_skipped_with_a_note(view, qtbot, tmp
     # The readable file was summarised (its one section); the demo model's words about a
     # non-arithmetic text are not stable enough to assert on.
     assert view.status.text().startswith("Done: 1 section,")
+
+
+def test_a_text_file_without_an_extension_is_summarised(view, qtbot, tmp_path):
+    licence = tmp_path / "GPL-3"
+    licence.write_text("GNU GENERAL PUBLIC LICENSE\nVersion 3, 29 June 2007\n\nEveryone is permitted to copy "
+                       "and distribute verbatim copies of this license document.\n", encoding="utf-8")
+    with qtbot.waitSignal(view.finished, timeout=120_000):
+        view.start([licence])
+    assert view.status.text().startswith("Done"), view.status.text()
+    assert view.windowTitle() == "Summary of GPL-3"
+    assert view.run_button.isVisible() and view.chat_button.isVisible()

@@ -117,3 +117,29 @@ def test_a_scanned_page_is_read_by_ocr(tmp_path):
     document = read_document(tmp_path / "scanned.pdf")
     assert document.sections[0].label == "p. 1"
     assert "revenue" in document.sections[0].text.lower()
+
+
+def test_files_without_an_extension_are_read_by_their_content(tmp_path):
+    # Like /usr/share/common-licenses/GPL-3: plain text with no extension.
+    licence = tmp_path / "GPL-3"
+    licence.write_text("GNU GENERAL PUBLIC LICENSE\nVersion 3, 29 June 2007\n\nPreamble\n", encoding="utf-8")
+    document = read_document(licence)
+    assert document.kind == "text" and "Preamble" in document.sections[0].text
+    pdf = make_pdf(tmp_path / "report.pdf", pages=2).rename(tmp_path / "report")
+    assert read_document(pdf).kind == "pdf"
+    word = make_docx(tmp_path / "plan.docx").rename(tmp_path / "plan")
+    assert read_document(word).kind == "docx"
+    page = tmp_path / "saved-page"
+    page.write_text("<!DOCTYPE html><html><body><h1>Title</h1><p>Body text.</p></body></html>")
+    assert read_document(page).kind == "html"
+
+
+def test_binary_without_an_extension_is_refused_in_plain_words(tmp_path):
+    from engine.documents.errors import UnsupportedDocumentError
+
+    blob = tmp_path / "a.out"
+    blob.write_bytes(bytes(range(256)) * 64)
+    blob = blob.rename(tmp_path / "program")
+    with pytest.raises(UnsupportedDocumentError) as error:
+        read_document(blob)
+    assert "neither text nor" in error.value.user_message()
