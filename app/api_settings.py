@@ -127,11 +127,11 @@ def _row(*widgets: QWidget) -> QWidget:
 def attach_local_api(app: PonderApp, keys: KeyringKeys | None = None) -> WindowApi:
     """File › Local API…, the status-bar count, and the server following the settings."""
     api = WindowApi(app, keys)
-    app.window._local_api = api  # owned by the window, like the other attached features
+    app.window._local_api = api  # type: ignore[attr-defined]  # owned by the window, like the other attached features
 
     def open_dialog() -> ApiSettingsDialog:
         dialog = ApiSettingsDialog(api, app.window)
-        app.window._api_dialog = dialog  # keep it alive while shown
+        app.window._api_dialog = dialog  # type: ignore[attr-defined]  # keep it alive while shown
         dialog.show()
         return dialog
 

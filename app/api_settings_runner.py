@@ -83,8 +83,7 @@ class WindowApi(QObject):
         while True:
             self._again = False
             enabled, port = self.app.settings.get("api_enabled"), self.app.settings.get("api_port")
-            running = self.server is not None
-            if running and (not enabled or self.server.config.port != port):
+            if self.server is not None and (not enabled or self.server.config.port != port):
                 await self._stop()
             if enabled and self.server is None:
                 await self._start(port)

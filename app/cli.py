@@ -43,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (ask, doctor, install_desktop_entry, summarize, act, history, models, serve):
         module.add_parser(subparsers)
-    from engine.commands import connections; connections.add_parser(subparsers)  # remote servers
+    from engine.commands import connections  # remote servers
+
+    connections.add_parser(subparsers)
     return parser
 
 

@@ -178,7 +178,7 @@ class ConnectionsDialog(QDialog):
     def _run_test(self, endpoint: Endpoint, server: str) -> None:
         try:
             result = self.tester(endpoint, server)
-            self._relay.done.emit(f"OK: {result.summary()}", True)
+            self._relay.done.emit(f"OK: {result.summary()}", True)  # type: ignore[attr-defined]
         except Exception as exc:  # noqa: BLE001 - every failure becomes words in the dialog
             self._relay.done.emit(user_text(exc), False)
 

@@ -33,11 +33,11 @@ class _FocusWheel:
     the pointer happens to pass over."""
 
     def _setup_wheel(self) -> None:
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # type: ignore[attr-defined]  # mixed into QWidgets
 
     def wheelEvent(self, event) -> None:
-        if self.hasFocus():
-            super().wheelEvent(event)
+        if self.hasFocus():  # type: ignore[attr-defined]
+            super().wheelEvent(event)  # type: ignore[misc]
         else:
             event.ignore()  # goes on to the scroll area
 

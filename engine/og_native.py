@@ -98,7 +98,7 @@ class NativeOg:
             self._check(self.lib.OgaCreateModelFromConfig(config, ctypes.byref(handle)))  # the long call
         finally:
             self.lib.OgaDestroyConfig(config)
-        model = self._adopt(self.og.Model, handle.value, self._same_model)
+        model = self._adopt(self.og.Model, handle.value or 0, self._same_model)
         if model is None:  # cannot happen once find() checked the layout; never leak the model
             self.lib.OgaDestroyModel(handle)
             raise RuntimeError("could not hand the loaded model to onnxruntime-genai's Python module")
@@ -108,7 +108,7 @@ class NativeOg:
         """og.Tokenizer(model), built without the GIL (a 200,000-token vocabulary takes ~1 s)."""
         handle = ctypes.c_void_p()
         self._check(self.lib.OgaCreateTokenizer(_words(model)[_VALUE], ctypes.byref(handle)))
-        tokenizer = self._adopt(self.og.Tokenizer, handle.value, self._same_tokenizer)
+        tokenizer = self._adopt(self.og.Tokenizer, handle.value or 0, self._same_tokenizer)
         if tokenizer is None:
             self.lib.OgaDestroyTokenizer(handle)
             return self.og.Tokenizer(model)  # another layout for this type: the ordinary way
@@ -118,7 +118,7 @@ class NativeOg:
         """og.Tokenizer(str(folder)) (the folder's tokenizer files, no model), built without the GIL."""
         handle = ctypes.c_void_p()
         self._check(self.lib.OgaCreateTokenizerFromPath(str(folder).encode(), ctypes.byref(handle)))
-        tokenizer = self._adopt(self.og.Tokenizer, handle.value, self._same_tokenizer)
+        tokenizer = self._adopt(self.og.Tokenizer, handle.value or 0, self._same_tokenizer)
         if tokenizer is None:
             self.lib.OgaDestroyTokenizer(handle)
             return self.og.Tokenizer(str(folder))
@@ -145,7 +145,7 @@ class NativeOg:
     def _empty(self, kind: type) -> Any:
         """A `kind` (og.Model, og.Tokenizer) with nothing in it, if its layout is the one this
         module knows."""
-        shell = kind.__new__(kind)
+        shell = kind.__new__(kind)  # type: ignore[call-overload]
         words = _words(shell)
         if kind.__basicsize__ != _BASIC_SIZE or any(words[i] for i in (_VALUE, _HOLDER, _SPARE, _WEAKREFS)):
             log.info("unknown pybind11 layout for %s; loads hold the GIL", kind.__name__)

@@ -69,7 +69,7 @@ class BackgroundOpener(QObject):
             self._finished.emit(attempt, result, secure)
         except RuntimeError:  # the window was closed and deleted meanwhile
             if not isinstance(result, BaseException):
-                result.close()
+                result.close()  # type: ignore[attr-defined]
 
     def _on_finished(self, attempt: int, result: object, secure: bool) -> None:
         current = attempt == self._attempt

@@ -18,7 +18,12 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import TYPE_CHECKING, Any
+
 from engine.errors import BadRequestError
+
+if TYPE_CHECKING:
+    from engine.history.keys import Keyring
 
 LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARDS = frozenset({"0.0.0.0", "::", ""})
@@ -134,14 +139,14 @@ def read_key_file(path: Path) -> str:
 class KeyringKeys:
     """The API key kept by the OS keyring; only an allowlisted (encrypted) backend is used."""
 
-    def __init__(self, keyring: object | None = None) -> None:
+    def __init__(self, keyring: Keyring | None = None) -> None:
         from engine.history.keys import Keyring
 
         self._keyring = keyring or Keyring()
 
     def get(self) -> str | None:
         """The stored key, or None when there is none (or no secure keyring)."""
-        backend = self._keyring.secure()
+        backend: Any = self._keyring.secure()
         if backend is None:
             return None
         try:
@@ -155,7 +160,7 @@ class KeyringKeys:
 
     def replace(self) -> str:
         """Store a new random key (the old one stops working)."""
-        backend = self._keyring.secure()
+        backend: Any = self._keyring.secure()
         if backend is None:
             raise ServerConfigError(
                 f"No secure system keyring is available to keep the API key (found {self._keyring.describe()}); "

@@ -9,6 +9,8 @@ own choice cannot be trusted); without one, adding a key fails with a next step.
 
 from __future__ import annotations
 
+import builtins
+
 import json
 import logging
 from dataclasses import asdict, dataclass, replace
@@ -129,15 +131,15 @@ class ConnectionStore:
         return backend
 
     def _forget_key(self, name: str) -> None:
-        backend = self._keyring.secure()
+        backend: Any = self._keyring.secure()
         if backend is None:
             return
         try:
             backend.delete_password(KEYRING_SERVICE, name)
-        except Exception:  # keyring raises PasswordDeleteError (and others) when there is none
+        except Exception:  # noqa: BLE001 - keyring raises PasswordDeleteError (and others) when there is none
             pass
 
-    def _write(self, connections: list[Connection]) -> None:
+    def _write(self, connections: builtins.list[Connection]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {"version": 1, "connections": [asdict(c) for c in connections]}
         write_private(self.path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())

@@ -112,7 +112,7 @@ class RemoteTurn:
 
     async def _read(self, body: dict[str, Any], parser: ChunkParser, allow_force: bool) -> Any:
         try:
-            async with contextlib.aclosing(self.client.stream_chat(body)) as chunks:
+            async with contextlib.aclosing(self.client.stream_chat(body)) as chunks:  # type: ignore[type-var]
                 async for chunk in chunks:
                     try:
                         self._emit_pieces(parser.feed(chunk))
