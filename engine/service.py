@@ -7,14 +7,17 @@ collection; nothing outside the jobs below touches og objects.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 from engine.errors import EngineFailureError, PonderError
 from engine.events import Event, Failed, Finished
-from engine.generation import FRAME_S, TurnControl, run_turn
+from engine.generation import FRAME_S, TurnControl, settle_steps, turn_steps
 from engine.hardware import HardwareFacts, detect_hardware
-from engine.kv_cache import KvCache
+from engine.memory import KvPolicy, MemoryFacts, element_bytes_for, kv_bytes_per_token, system_memory
 from engine.model_folder import ModelFolder
 from engine.paths import Paths
 from engine.prompt import ChatFormat
@@ -22,6 +25,7 @@ from engine.providers import Candidate, InstallInfo, Rejection, choose_provider,
 from engine.request import ChatRequest
 from engine.runtime import LoadedModel, import_og, load_model, register_plugins
 from engine.models import resolve_model
+from engine.sessions import SessionPool
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,18 @@ class ModelChoice:
     provider: str = "auto"
     threads: int | None = None
     chat_format: ChatFormat = field(default_factory=ChatFormat)
+
+
+@dataclass(eq=False)
+class _Job:
+    """A turn (or, without a request, a forget) posted to a session."""
+
+    session: str
+    request: ChatRequest | None = None
+    control: TurnControl | None = None
+    emit: Callable[[Event], None] = lambda event: None
+    future: Future = field(default_factory=Future)
+    steps: Any = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,7 @@ class InferenceService:
         install: InstallInfo | None = None,
         loader: Loader | None = None,
         frame_s: float = FRAME_S,
+        memory: Callable[[], MemoryFacts] | None = None,
     ) -> None:
         self._paths = paths
         self._hardware = hardware
@@ -73,7 +90,17 @@ class InferenceService:
         # Touched only on the inference thread:
         self._loaded: LoadedModel | None = None
         self._format = ChatFormat()
-        self._cache = KvCache()
+        self._memory = memory or system_memory
+        # The generate half: posted jobs, and (inference thread only) sessions and running turns.
+        self._inbox: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._driving = False
+        self._sessions = SessionPool()
+        self._waiting: dict[str, list[_Job]] = {}
+        self._active: list[_Job] = []
+        self._settle: dict[str, Generator[None, None, None]] = {}
+        self._kv_policy: tuple[LoadedModel, KvPolicy] | None = None
+        self._settled_waiters: list[Future[None]] = []
         self._registered: set[str] = set()
 
     def load(self, choice: ModelChoice) -> Future[LoadResult]:
@@ -85,13 +112,27 @@ class InferenceService:
         *, session: str = DEFAULT_SESSION,
     ) -> Future[Finished | None]:
         """Run one turn of `session` (each session keeps its own cached conversation); events go
-        to emit (from the inference thread). Never raises: a failure is emitted as a Failed event
-        and the future's result is None."""
-        return self._executor.submit(self._generate, request, control, emit)
+        to emit (from the inference thread). Turns of different sessions run interleaved, step by
+        step; turns of one session run in order. Never raises: a failure is emitted as a Failed
+        event and the future's result is None."""
+        return self._post(_Job(session, request, control, emit))
+
+    def forget(self, session: str) -> Future[None]:
+        """Forget a session's cached conversation (after its running turn, if any)."""
+        return self._post(_Job(session))
+
+    def settled(self) -> Future[None]:
+        """Resolves once no turn runs and every session holds what its next turn starts with
+        (for benchmarks and tests; a follow-up never has to wait for this)."""
+        future: Future[None] = Future()
+        with self._lock:
+            self._settled_waiters.append(future)
+        self._post(None)
+        return future
 
     def reset_conversation(self) -> Future[None]:
-        """Forget the cached conversation (a new chat)."""
-        return self._executor.submit(self._cache.close)
+        """Forget the default session's cached conversation (a new chat)."""
+        return self.forget(DEFAULT_SESSION)
 
     def close(self) -> None:
         """Finish queued work, free the model and stop the thread."""
@@ -118,23 +159,116 @@ class InferenceService:
                 log.info("provider %s rejected: %s", rejection.candidate.key, rejection.reason)
         return LoadResult(folder, decision.chosen, tuple(decision.rejected), decision.forced, decision.summary())
 
-    def _generate(
-        self, request: ChatRequest, control: TurnControl, emit: Callable[[Event], None]
-    ) -> Finished | None:
+    def _post(self, job: _Job | None) -> Future | None:
+        if job is not None:
+            self._inbox.put(job)
+        with self._lock:
+            if not self._driving:
+                self._driving = True
+                self._executor.submit(self._drive)
+        return job.future if job is not None else None
+
+    def _drive(self) -> None:
+        """Run every admitted turn one step at a time, round robin, until none is left; then do
+        one chunk of idle-time settling and queue itself again, so a load or close queued on the
+        executor meanwhile runs first."""
+        while True:
+            self._admit()
+            if not self._active:
+                break
+            for job in list(self._active):
+                self._step(job)
+        settling = self._sessions.settling() if self._loaded is not None else []
+        if settling:
+            session = settling[0]
+            steps = self._settle.get(session.name) or settle_steps(import_og(), self._loaded, session, self._policy())
+            try:
+                next(steps)
+                self._settle[session.name] = steps
+            except StopIteration:
+                self._settle.pop(session.name, None)
+            except Exception:  # noqa: BLE001 - idle work must never kill the worker
+                log.exception("settling session %s failed", session.name)
+                self._settle.pop(session.name, None)
+                session.close()
+        with self._lock:
+            if not settling and not self._active:
+                for waiter in self._settled_waiters:
+                    waiter.set_result(None)
+                self._settled_waiters.clear()
+            if settling or not self._inbox.empty():
+                try:
+                    self._executor.submit(self._drive)
+                    return
+                except RuntimeError:  # shut down meanwhile
+                    pass
+            self._driving = False
+
+    def _admit(self) -> None:
+        """Move posted jobs into per-session queues and start each idle session's next job."""
+        while True:
+            try:
+                job = self._inbox.get_nowait()
+            except queue.Empty:
+                break
+            self._waiting.setdefault(job.session, []).append(job)
+        busy = {job.session for job in self._active}
+        for name, jobs in list(self._waiting.items()):
+            if name in busy or not jobs:
+                continue
+            job = jobs.pop(0)
+            if not jobs:
+                del self._waiting[name]
+            self._settle.pop(name, None)  # a half-settled cache is simply a shorter prefix
+            if job.request is None:
+                self._sessions.forget(name)
+                job.future.set_result(None)
+                continue
+            self._start(job, busy)
+            busy.add(name)
+
+    def _start(self, job: _Job, busy: set[str]) -> None:
         try:
             if self._loaded is None:
                 raise EngineFailureError("no model is loaded")
-            return run_turn(import_og(), self._loaded, self._cache, request, self._format, control, emit,
-                            frame_s=self._frame_s)
-        except PonderError as exc:
-            self._cache.close()  # the request may be mid-turn; start clean next time
-            emit(Failed(exc))
+            og = import_og()
+            session = self._sessions.get(og, self._loaded.model, job.session, busy)
+            job.steps = turn_steps(og, self._loaded, session, job.request, self._format, job.control,
+                                   job.emit, frame_s=self._frame_s, policy=self._policy())
+            self._active.append(job)
+        except Exception as exc:  # noqa: BLE001 - reported as a Failed event
+            self._fail(job, exc)
+
+    def _step(self, job: _Job) -> None:
+        try:
+            next(job.steps)
+        except StopIteration as done:
+            self._active.remove(job)
+            job.future.set_result(done.value)
         except Exception as exc:  # noqa: BLE001 - a worker must never die silently
-            log.exception("generation failed")
-            self._cache.close()
-            emit(Failed(EngineFailureError(f"{type(exc).__name__}: {exc}")))
-        return None
+            self._active.remove(job)
+            self._fail(job, exc)
+
+    def _fail(self, job: _Job, exc: Exception) -> None:
+        if not isinstance(exc, PonderError):
+            log.exception("generation failed", exc_info=exc)
+            exc = EngineFailureError(f"{type(exc).__name__}: {exc}")
+        self._sessions.forget(job.session)  # the request may be mid-turn; start clean next time
+        job.emit(Failed(exc))
+        job.future.set_result(None)
+
+    def _policy(self) -> KvPolicy | None:
+        loaded = self._loaded
+        if loaded is None:
+            return None
+        if self._kv_policy is None or self._kv_policy[0] is not loaded:
+            try:
+                per_token = kv_bytes_per_token(loaded.folder.config, element_bytes_for(loaded.candidate.key))
+            except (KeyError, TypeError, ValueError):
+                return None  # a config without the decoder's shape: fall back to need-sized steps
+            self._kv_policy = (loaded, KvPolicy(per_token, loaded.max_length, self._memory))
+        return self._kv_policy[1]
 
     def _unload(self) -> None:
-        self._cache.close()
+        self._sessions.close_all()
         self._loaded = None
