@@ -200,7 +200,9 @@ def turn_steps(
     flexible = request.max_new_tokens is None and request.budget.tokens is None
     reused = cache.reusable(ids, len(ids) + max_new)
     if not reused:
-        capacity = _capacity(policy, loaded, len(ids), max_new, cache.capacity, flexible)
+        # A first question reserves only its need; a follow-up, room for the next question too.
+        follow_up = any(m.role is Role.ASSISTANT for m in request.messages)
+        capacity = _capacity(policy, loaded, len(ids), max_new, cache.capacity, flexible, follow_up)
         cache.renew(og, session.engine, capacity)
         max_new = min(max_new, capacity - len(ids))
     session.last_max_new, session.flexible = max_new, flexible
@@ -234,7 +236,9 @@ def turn_steps(
     if forced is not None and reason is FinishReason.STOP:
         reason = forced
     finished = Finished(reason, thinking, answer, progress.stats(), thinking_forced=forced is not None)
-    if answer.strip() and reason is not FinishReason.CANCELLED:
+    # Settle unless the turn was stopped or ended inside its thinking (then "continue thinking"
+    # resumes from exactly what the cache holds).
+    if reason is not FinishReason.CANCELLED and (answer.strip() or not thinking):
         prefix = _next_prefix(loaded.tokenizer, request, fmt, answer)
         headroom = policy.headroom if policy is not None else HEADROOM
         held = common_prefix(cache.tokens, prefix) == len(prefix)
@@ -265,10 +269,11 @@ def settle_steps(og: Any, loaded: LoadedModel, session: Session, policy: KvPolic
     session.settle = None
 
 
-def _capacity(policy: KvPolicy | None, loaded: LoadedModel, prompt: int, max_new: int, held: int, flexible: bool) -> int:
+def _capacity(policy: KvPolicy | None, loaded: LoadedModel, prompt: int, max_new: int, held: int, flexible: bool,
+              next_question: bool = True) -> int:
     if policy is None:
-        return min(loaded.max_length, _round_up(prompt + max_new + HEADROOM, STEP))
-    return policy.capacity(prompt, max_new, held_tokens=held, flexible=flexible)
+        return min(loaded.max_length, _round_up(prompt + max_new + (HEADROOM if next_question else 0), STEP))
+    return policy.capacity(prompt, max_new, held_tokens=held, flexible=flexible, next_question=next_question)
 
 
 def _next_prefix(tokenizer: Any, request: ChatRequest, fmt: ChatFormat, answer: str) -> list[int]:

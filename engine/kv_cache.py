@@ -24,8 +24,8 @@ from typing import Any
 #: A grammar that matches only the empty string: the turn may generate nothing but EOS.
 _EMPTY_GRAMMAR = 'start: ""'
 #: First chunk size; later chunks are sized from the measured speed to take about CHUNK_S.
-FIRST_CHUNK = 32
-MIN_CHUNK, MAX_CHUNK = 16, 512
+FIRST_CHUNK = 16
+MIN_CHUNK, MAX_CHUNK = 8, 512
 CHUNK_S = 0.4
 
 

@@ -15,8 +15,8 @@ from typing import Any
 from engine.errors import MemoryBudgetError
 
 GiB = 2**30
-#: Reservations are rounded up to this many tokens, so a growing chat rarely needs a new one.
-STEP = 1024
+#: Reservations are rounded up to this many tokens.
+STEP = 256
 #: Room kept for the next question beyond this turn's need.
 HEADROOM = 1024
 #: Memory left free for everything else (the window, the OS), on top of the reservation.
@@ -75,15 +75,18 @@ class KvPolicy:
         free = self.memory().available + held_tokens * self.per_token - self.margin
         return max(0, min(self.max_length, free // self.per_token))
 
-    def capacity(self, prompt: int, max_new: int, *, held_tokens: int = 0, flexible: bool = False) -> int:
+    def capacity(self, prompt: int, max_new: int, *, held_tokens: int = 0, flexible: bool = False,
+                 next_question: bool = True) -> int:
         """Reservation for a turn of `prompt` tokens that may generate `max_new`.
 
         flexible: max_new is only a ceiling (no effort chosen), so a smaller reservation that
         leaves MIN_ROOM is acceptable; otherwise the whole budget must fit.
+        next_question: add headroom for a follow-up question (not for a one-off question).
         """
         limit = self.fits(held_tokens)
         need = prompt + max_new
-        wanted = min(self.max_length, -(-(need + self.headroom) // self.step) * self.step)
+        room = self.headroom if next_question else 0
+        wanted = min(self.max_length, -(-(need + room) // self.step) * self.step)
         if wanted <= limit:
             return wanted
         if need <= limit or (flexible and prompt + MIN_ROOM <= limit):

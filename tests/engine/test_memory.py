@@ -67,8 +67,9 @@ def test_known_machines():
 
 def test_the_policy_grows_in_steps_with_headroom():
     policy = KvPolicy(per_token=1000, max_length=8192, memory=lambda: MemoryFacts(64 * GiB, 32 * GiB))
-    assert policy.capacity(100, 200) == 2048  # 100 + 200 + 1024 headroom, rounded up to 1024
-    assert policy.capacity(3000, 200) == 5120
+    assert policy.capacity(100, 200) == 1536  # 100 + 200 + 1024 headroom, rounded up to 256
+    assert policy.capacity(100, 200, next_question=False) == 512  # a one-off question: its need
+    assert policy.capacity(3000, 200) == 4352
     assert policy.capacity(7000, 2000) == 8192  # never past the model's limit
 
 
