@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> dict:
             print(f"turn {turn:2d}: prompt {stats.prompt_tokens:5d}  computed {computed:5d}  "
                   f"cached {stats.prompt_tokens - computed:5d}  ttft {stats.time_to_first_token_s:6.2f} s"
                   + (f"  idle work after it {settle_s:6.2f} s" if settle_s is not None else ""), flush=True)
-            history += (Message(Role.ASSISTANT, done.answer),)
+            history += (Message(Role.ASSISTANT, done.answer.strip()),)  # as the window sends it back
     finally:
         service.close()
     first = turns[0]["ttft_s"]

@@ -279,7 +279,8 @@ def _capacity(policy: KvPolicy | None, loaded: LoadedModel, prompt: int, max_new
 def _next_prefix(tokenizer: Any, request: ChatRequest, fmt: ChatFormat, answer: str) -> list[int]:
     """Tokens every follow-up's prompt starts with: the history plus this answer, as the
     template renders it before the next question."""
-    history = request.messages + (Message(Role.ASSISTANT, answer),)
+    # Stripped, as the window sends it back (app/chat/conversation.py).
+    history = request.messages + (Message(Role.ASSISTANT, answer.strip()),)
     renders = []
     for probe in ("a", "b"):
         follow = ChatRequest(messages=history + (Message(Role.USER, probe),), system_prompt=request.system_prompt)

@@ -37,7 +37,7 @@ def run(service, request, session="default", control=None, on_event=None):
 
 
 def follow_up(request, answer, question, **options):
-    messages = request.messages + (Message(Role.ASSISTANT, answer), Message(Role.USER, question))
+    messages = request.messages + (Message(Role.ASSISTANT, answer.strip()), Message(Role.USER, question))  # as the window
     return ChatRequest(messages=messages, sampling=GREEDY, **options)
 
 
@@ -163,7 +163,9 @@ def test_stop_during_a_long_prefill_ends_at_once_and_the_session_still_works(ser
 
     events, done = run(service, ask(LONG, sampling=GREEDY, max_new_tokens=32), "long", on_event=stop_at_first_chunk)
     assert isinstance(done, Finished) and done.reason is FinishReason.CANCELLED
-    assert len(progress) == 1 and progress[0].done < progress[0].total
+    # Stopped after the first chunk: og computed only that chunk of the long prompt.
+    assert len(progress) == 1 and progress[0].done < progress[0].total - 100
+    assert done.stats.computed_prompt_tokens == progress[0].done
     assert not any(isinstance(e, (ThinkingDelta, AnswerDelta)) for e in events)
     _, ok = run(service, ask("What is 2 plus 2?", sampling=GREEDY), "long")
     assert ok.answer == "The answer is 4."
@@ -221,3 +223,22 @@ def test_a_history_that_outgrows_its_reservation_still_reuses():
     # The history outgrew the first reservation, and every follow-up computed only its new tokens.
     assert done.stats.prompt_tokens + 48 > first and session.cache.capacity > first
     session.close()
+
+
+def test_an_effort_that_cannot_fit_in_memory_fails_with_the_way_out():
+    from engine.errors import MemoryBudgetError
+    from engine.events import Failed
+    from engine.memory import MARGIN, MemoryFacts
+
+    # 2 KiB a token on the demo model; 600 tokens free beyond the margin.
+    free = {"bytes": MARGIN + 600 * 2048}
+    service = InferenceService(frame_s=0, memory=lambda: MemoryFacts(8 << 30, free["bytes"]))
+    try:
+        service.load(ModelChoice("demo")).result()
+        _, failed = run(service, ask("What is 2 plus 2?", sampling=GREEDY, max_new_tokens=1000))
+        assert isinstance(failed, Failed) and isinstance(failed.error, MemoryBudgetError)
+        assert "lower effort" in failed.error.user_message()
+        _, ok = run(service, ask("What is 2 plus 2?", sampling=GREEDY, max_new_tokens=200))
+        assert ok.answer == "The answer is 4."
+    finally:
+        service.close()
