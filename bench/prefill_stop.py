@@ -2,7 +2,7 @@
 second session waits while another streams.
 
 * prefill: the same prompt prefilled by one og.Engine turn (one-shot) and by the engine's chunked
-  feed (KvCache.feed: chunks sized to ~0.4 s each), interleaved, --reps times; ratio of speeds.
+  feed (KvCache.feed: chunks sized to ~0.5 s each), interleaved, --reps times; ratio of speeds.
 * stop: a turn of --prompt-tokens is started through the InferenceService and stopped at a random
   moment (uniform over the measured prefill time, then over decoding); latency = from setting the
   stop flag to the Finished event.

@@ -209,11 +209,15 @@ def turn_steps(
     progress.cached = reused
     cache.take_computed()
     fresh = ids[reused:]
-    for done in cache.feed(og, session.engine, fresh[:-1], session.buffer):
-        emit(PromptProgress(done, len(fresh)))
-        if control.cancel.is_set():
-            break
+    if len(fresh) > 1:
+        emit(PromptProgress(0, len(fresh)))  # started: the consumer can say so at once
         yield
+    if not control.cancel.is_set():
+        for done in cache.feed(og, session.engine, fresh[:-1], session.buffer):
+            emit(PromptProgress(done, len(fresh)))
+            yield
+            if control.cancel.is_set():
+                break
     if request.resume_thinking is not None:
         progress.thinking.append(request.resume_thinking)
     resumed_inside = request.resume_thinking is not None and not request.close_thinking

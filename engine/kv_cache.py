@@ -26,7 +26,7 @@ _EMPTY_GRAMMAR = 'start: ""'
 #: First chunk size; later chunks are sized from the measured speed to take about CHUNK_S.
 FIRST_CHUNK = 16
 MIN_CHUNK, MAX_CHUNK = 8, 512
-CHUNK_S = 0.4
+CHUNK_S = 0.5
 
 
 @dataclass
