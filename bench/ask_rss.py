@@ -19,7 +19,7 @@ from pathlib import Path
 
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
-from bench.common import BENCH_MODELS, ROOT, machine  # noqa: E402
+from bench.common import BENCH_MODELS, ROOT, machine
 
 CHILD = r"""
 import json, resource, sys

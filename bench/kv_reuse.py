@@ -22,7 +22,7 @@ from pathlib import Path
 
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
-from bench.common import BENCH_MODELS, machine  # noqa: E402
+from bench.common import BENCH_MODELS, machine
 
 
 def question(turn: int, words: int) -> str:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
-from bench.common import BENCH_MODELS, machine, percentile  # noqa: E402
+from bench.common import BENCH_MODELS, machine, percentile
 
 
 def prompt_of(tokens: int) -> str:
@@ -38,7 +38,7 @@ def prefill(args: argparse.Namespace) -> dict:
     from engine.kv_cache import KvCache
 
     config = og.Config(str(args.model))
-    config.overlay('{"model": {"decoder": {"session_options": {"intra_op_num_threads": %d}}}}' % args.threads)
+    config.overlay(json.dumps({"model": {"decoder": {"session_options": {"intra_op_num_threads": args.threads}}}}))
     model = og.Model(config)
     tokenizer = og.Tokenizer(model)
     engine = og.Engine(model)

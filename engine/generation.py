@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import ContextTooLongError, EngineFailureError, PonderError
-from engine.events import AnswerDelta, Event, Finished, FinishReason, PromptProgress, Stats, ThinkingDelta
+from engine.events import (
+    AnswerDelta,
+    Event,
+    Finished,
+    FinishReason,
+    PromptProgress,
+    Stats,
+    ThinkingDelta,
+)
 from engine.kv_cache import common_prefix
 from engine.memory import ANSWER_TOKENS, HEADROOM, STEP, KvPolicy
 from engine.prompt import ChatFormat, render_prompt

@@ -13,18 +13,31 @@ from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+
 from engine.errors import EngineFailureError, PonderError
 from engine.events import Event, Failed, Finished
 from engine.generation import FRAME_S, TurnControl, settle_steps, turn_steps
 from engine.hardware import HardwareFacts, detect_hardware
-from engine.memory import KvPolicy, MemoryFacts, element_bytes_for, kv_bytes_per_token, system_memory
+from engine.memory import (
+    KvPolicy,
+    MemoryFacts,
+    element_bytes_for,
+    kv_bytes_per_token,
+    system_memory,
+)
 from engine.model_folder import ModelFolder
+from engine.models import resolve_model
 from engine.paths import Paths
 from engine.prompt import ChatFormat
-from engine.providers import Candidate, InstallInfo, Rejection, choose_provider, detect_install
+from engine.providers import (
+    Candidate,
+    InstallInfo,
+    Rejection,
+    choose_provider,
+    detect_install,
+)
 from engine.request import ChatRequest
 from engine.runtime import LoadedModel, import_og, load_model, register_plugins
-from engine.models import resolve_model
 from engine.sessions import SessionPool
 
 log = logging.getLogger(__name__)
@@ -187,7 +200,7 @@ class InferenceService:
                 self._settle[session.name] = steps
             except StopIteration:
                 self._settle.pop(session.name, None)
-            except Exception:  # noqa: BLE001 - idle work must never kill the worker
+            except Exception:
                 log.exception("settling session %s failed", session.name)
                 self._settle.pop(session.name, None)
                 session.close()

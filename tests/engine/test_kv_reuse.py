@@ -6,7 +6,13 @@ import threading
 
 import pytest
 
-from engine.events import AnswerDelta, Finished, FinishReason, PromptProgress, ThinkingDelta
+from engine.events import (
+    AnswerDelta,
+    Finished,
+    FinishReason,
+    PromptProgress,
+    ThinkingDelta,
+)
 from engine.generation import TurnControl
 from engine.prompt import ChatFormat, render_prompt
 from engine.request import ChatRequest, Message, Role, Sampling, ask

@@ -10,7 +10,13 @@ from engine.budget import PRESETS
 from engine.catalog.load import load_catalog
 from engine.errors import MemoryBudgetError
 from engine.memory import (
-    MARGIN, TYPICAL_HISTORY, GiB, KvPolicy, MemoryFacts, catalog_kv_bytes_per_token, kv_bytes_per_token,
+    MARGIN,
+    TYPICAL_HISTORY,
+    GiB,
+    KvPolicy,
+    MemoryFacts,
+    catalog_kv_bytes_per_token,
+    kv_bytes_per_token,
     reservation,
 )
 from engine.paths import demo_model_dir
