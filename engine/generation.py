@@ -12,7 +12,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import ContextTooLongError, EngineFailureError, PonderError
+from engine.errors import ContextTooLongError, EngineFailureError
 from engine.events import (
     AnswerDelta,
     Event,
@@ -23,12 +23,13 @@ from engine.events import (
     ThinkingDelta,
 )
 from engine.kv_cache import common_prefix
-from engine.memory import ANSWER_TOKENS, HEADROOM, STEP, KvPolicy
+from engine.memory import ANSWER_TOKENS, HEADROOM, KvPolicy
 from engine.prompt import ChatFormat, render_prompt
 from engine.reasoning import ReasoningSplitter
-from engine.request import ChatRequest, Message, Role
+from engine.request import ChatRequest, Role
 from engine.runtime import LoadedModel
 from engine.sessions import Session
+from engine.settle import capacity_for, next_prefix
 
 #: Tokens kept free for the answer when deciding whether the history fits.
 MIN_ANSWER_ROOM = 256
@@ -210,7 +211,7 @@ def turn_steps(
     if not reused:
         # A first question reserves only its need; a follow-up, room for the next question too.
         follow_up = any(m.role is Role.ASSISTANT for m in request.messages)
-        capacity = _capacity(policy, loaded, len(ids), max_new, cache.capacity, flexible, follow_up)
+        capacity = capacity_for(policy, loaded, len(ids), max_new, cache.capacity, flexible, follow_up)
         cache.renew(og, session.engine, capacity)
         max_new = min(max_new, capacity - len(ids))
     session.last_max_new, session.flexible = max_new, flexible
@@ -251,53 +252,13 @@ def turn_steps(
     # Settle unless the turn was stopped or ended inside its thinking (then "continue thinking"
     # resumes from exactly what the cache holds).
     if reason is not FinishReason.CANCELLED and (answer.strip() or not thinking):
-        prefix = _next_prefix(loaded.tokenizer, request, fmt, answer)
+        prefix = next_prefix(loaded.tokenizer, request, fmt, answer)
         headroom = policy.headroom if policy is not None else HEADROOM
         held = common_prefix(cache.tokens, prefix) == len(prefix)
         if not held or len(prefix) + headroom + max_new > cache.capacity:
             session.settle = prefix  # drop the thinking, or make room for the next turn, while idle
     emit(finished)
     return finished
-
-
-def settle_steps(og: Any, loaded: LoadedModel, session: Session, policy: KvPolicy | None) -> Generator[None, None, None]:
-    """Idle-time work: make the cache hold exactly what the next turn will start with (the
-    history without the last turn's thinking), fed in chunks; stops cleanly between chunks."""
-    target, cache = session.settle, session.cache
-    if not target:
-        session.settle = None
-        return
-    need = len(target) + session.last_max_new
-    held = cache.reusable(target, need)
-    if not held:
-        try:
-            capacity = _capacity(policy, loaded, len(target), session.last_max_new, cache.capacity, session.flexible)
-        except PonderError:
-            session.settle = None  # the next turn will say so, with its own numbers
-            return
-        cache.renew(og, session.engine, capacity)
-    for _ in cache.feed(og, session.engine, target[len(cache.tokens):], session.buffer):
-        yield
-    session.settle = None
-
-
-def _capacity(policy: KvPolicy | None, loaded: LoadedModel, prompt: int, max_new: int, held: int, flexible: bool,
-              next_question: bool = True) -> int:
-    if policy is None:
-        return min(loaded.max_length, _round_up(prompt + max_new + (HEADROOM if next_question else 0), STEP))
-    return policy.capacity(prompt, max_new, held_tokens=held, flexible=flexible, next_question=next_question)
-
-
-def _next_prefix(tokenizer: Any, request: ChatRequest, fmt: ChatFormat, answer: str) -> list[int]:
-    """Tokens every follow-up's prompt starts with: the history plus this answer, as the
-    template renders it before the next question."""
-    # Stripped, as the window sends it back (app/chat/conversation.py).
-    history = request.messages + (Message(Role.ASSISTANT, answer.strip()),)
-    renders = []
-    for probe in ("a", "b"):
-        follow = ChatRequest(messages=history + (Message(Role.USER, probe),), system_prompt=request.system_prompt)
-        renders.append(tokenizer.encode(render_prompt(tokenizer, follow, fmt)).tolist())
-    return renders[0][: common_prefix(*renders)]
 
 
 class _TurnRunner:
@@ -411,7 +372,3 @@ def _map_finish(og: Any, reason: Any) -> FinishReason:
     if reason == names.FAILED:
         raise EngineFailureError("generation failed")
     return FinishReason.LENGTH
-
-
-def _round_up(value: int, step: int) -> int:
-    return -(-value // step) * step

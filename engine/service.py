@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.errors import EngineFailureError, PonderError
 from engine.events import Event, Failed, Finished
-from engine.generation import FRAME_S, TurnControl, settle_steps, turn_steps
+from engine.generation import FRAME_S, TurnControl, turn_steps
 from engine.hardware import HardwareFacts, detect_hardware
 from engine.memory import (
     KvPolicy,
@@ -39,6 +39,7 @@ from engine.providers import (
 from engine.request import ChatRequest
 from engine.runtime import LoadedModel, import_og, load_model, register_plugins
 from engine.sessions import SessionPool
+from engine.settle import settle_steps
 
 log = logging.getLogger(__name__)
 

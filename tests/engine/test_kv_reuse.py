@@ -199,12 +199,13 @@ def test_answer_now_during_prefill_answers(service):
 
 def test_a_history_that_outgrows_its_reservation_still_reuses():
     """Small reservation steps, so the conversation needs a bigger request every few turns."""
-    from engine.generation import run_turn, settle_steps
+    from engine.generation import run_turn
     from engine.memory import GiB, KvPolicy, MemoryFacts
     from engine.models import resolve_model
     from engine.providers import CANDIDATES
     from engine.runtime import import_og, load_model
     from engine.sessions import SessionPool
+    from engine.settle import settle_steps
 
     og = import_og()
     loaded = load_model(resolve_model("demo"), next(c for c in CANDIDATES if c.key == "cpu"))
