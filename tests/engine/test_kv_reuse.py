@@ -249,3 +249,39 @@ def test_an_effort_that_cannot_fit_in_memory_fails_with_the_way_out():
         assert ok.answer == "The answer is 4."
     finally:
         service.close()
+
+
+def test_a_chunked_prefill_gives_the_tokens_of_a_one_shot_prefill():
+    from engine.kv_cache import KvCache
+    from engine.paths import demo_model_dir
+    from engine.runtime import import_og
+
+    og = import_og()
+    model = og.Model(str(demo_model_dir()))
+    tokenizer = og.Tokenizer(model)
+    engine = og.Engine(model)
+    buffer = engine.create_event_buffer(16)
+    ids = tokenizer.encode(render_prompt(tokenizer, ask("Please be careful. " * 30 + "What is 5 plus 7?"),
+                                         ChatFormat())).tolist()
+
+    def generate(chunked: bool) -> list[int]:
+        cache = KvCache()
+        cache.renew(og, engine, 1024)
+        fed = 0
+        if chunked:
+            cache.chunk = 7  # many small chunks
+            for fed in cache.feed(og, engine, ids[:-1], buffer):
+                pass
+        options = og.TurnOptions(cache.request)
+        options.set_max_generated_tokens(24)
+        options.set_do_sample(False)
+        options.set_top_k(1)
+        cache.begin_turn(ids[fed:], options)
+        tokens = []
+        while engine.has_pending_requests():
+            tokens += [e.token for e in engine.run(buffer) if int(e.flags) & int(og.EngineEventFlags.TOKEN)]
+        cache.close()
+        return tokens
+
+    one_shot = generate(chunked=False)
+    assert len(one_shot) > 10 and generate(chunked=True) == one_shot
