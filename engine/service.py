@@ -38,7 +38,7 @@ from engine.providers import (
 )
 from engine.request import ChatRequest
 from engine.runtime import LoadedModel, import_og, load_model, register_plugins
-from engine.sessions import SessionPool
+from engine.sessions import Session, SessionPool
 from engine.settle import settle_steps
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,8 @@ class InferenceService:
         self._sessions = SessionPool()
         self._waiting: dict[str, list[_Job]] = {}
         self._active: list[_Job] = []
-        self._settle: dict[str, Generator[None, None, None]] = {}
+        # Idle-time work in progress, by session object (a forgotten session's work is dropped).
+        self._settle: dict[int, tuple[Session, Generator[None, None, None]]] = {}
         self._kv_policy: tuple[LoadedModel, KvPolicy] | None = None
         self._settled_waiters: list[Future[None]] = []
         self._registered: set[str] = set()
@@ -195,15 +196,17 @@ class InferenceService:
         settling = self._sessions.settling() if self._loaded is not None else []
         if settling:
             session = settling[0]
-            steps = self._settle.get(session.name) or settle_steps(import_og(), self._loaded, session, self._policy())
+            running = self._settle.get(id(session))
+            steps = running[1] if running and running[0] is session else settle_steps(
+                import_og(), self._loaded, session, self._policy())
             try:
                 next(steps)
-                self._settle[session.name] = steps
+                self._settle[id(session)] = (session, steps)
             except StopIteration:
-                self._settle.pop(session.name, None)
-            except Exception:
+                self._settle.pop(id(session), None)
+            except Exception:  # idle work must never kill the worker
                 log.exception("settling session %s failed", session.name)
-                self._settle.pop(session.name, None)
+                self._settle.pop(id(session), None)
                 session.close()
         with self._lock:
             if not settling and not self._active:
@@ -233,7 +236,7 @@ class InferenceService:
             job = jobs.pop(0)
             if not jobs:
                 del self._waiting[name]
-            self._settle.pop(name, None)  # a half-settled cache is simply a shorter prefix
+            self._settle = {k: v for k, v in self._settle.items() if v[0].name != name}  # a half-settled cache is a shorter prefix
             if job.request is None:
                 self._sessions.forget(name)
                 job.future.set_result(None)
@@ -285,4 +288,5 @@ class InferenceService:
 
     def _unload(self) -> None:
         self._sessions.close_all()
+        self._settle.clear()
         self._loaded = None
