@@ -285,3 +285,14 @@ def test_a_chunked_prefill_gives_the_tokens_of_a_one_shot_prefill():
 
     one_shot = generate(chunked=False)
     assert len(one_shot) > 10 and generate(chunked=True) == one_shot
+
+
+def test_reset_conversation_forgets_only_the_default_session(service):
+    a, b = ask("What is 3 plus 3?", sampling=GREEDY), ask("What is 4 plus 4?", sampling=GREEDY)
+    done_a, done_b = run(service, a)[1], run(service, b, "other")[1]
+    service.settled().result()
+    service.reset_conversation().result()
+    again_a = run(service, follow_up(a, done_a.answer, "What is 1 plus 1?"))[1]
+    again_b = run(service, follow_up(b, done_b.answer, "What is 2 plus 1?"), "other")[1]
+    assert again_a.stats.cached_prompt_tokens == 0  # a new chat starts from nothing
+    assert again_b.stats.cached_prompt_tokens > 0  # the other session kept its cache
