@@ -12,7 +12,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import ContextTooLongError, EngineFailureError
+from engine.errors import ContextTooLongError, EngineFailureError, MemoryBudgetError
 from engine.events import (
     AnswerDelta,
     Event,
@@ -190,12 +190,14 @@ def turn_steps(
     *,
     frame_s: float = FRAME_S,
     policy: KvPolicy | None = None,
+    release: Callable[[], bool] | None = None,
 ) -> Generator[None, None, Finished]:
     """One turn as steps: yields after each prompt chunk and each engine run, so the worker can
     interleave sessions and see flags; returns the Finished event (also emitted).
 
     frame_s: how often gathered deltas are handed to emit (0: every token, for tests that act
-    at token granularity).
+    at token granularity). release: frees other sessions' caches when memory is short; True if
+    it freed any.
     """
     progress = _Progress(started=time.perf_counter())
     cache = session.cache
@@ -211,7 +213,13 @@ def turn_steps(
     if not reused:
         # A first question reserves only its need; a follow-up, room for the next question too.
         follow_up = any(m.role is Role.ASSISTANT for m in request.messages)
-        capacity = capacity_for(policy, loaded, len(ids), max_new, cache.capacity, flexible, follow_up)
+        try:
+            capacity = capacity_for(policy, loaded, len(ids), max_new, cache.capacity, flexible, follow_up)
+        except MemoryBudgetError:
+            if release is None or not release():
+                raise
+            # Idle sessions' caches were freed (they will be recomputed when used): try again.
+            capacity = capacity_for(policy, loaded, len(ids), max_new, cache.capacity, flexible, follow_up)
         cache.renew(og, session.engine, capacity)
         max_new = min(max_new, capacity - len(ids))
     session.last_max_new, session.flexible = max_new, flexible

@@ -251,7 +251,8 @@ class InferenceService:
             og = import_og()
             session = self._sessions.get(og, self._loaded.model, job.session, busy)
             job.steps = turn_steps(og, self._loaded, session, job.request, self._format, job.control,
-                                   job.emit, frame_s=self._frame_s, policy=self._policy())
+                                   job.emit, frame_s=self._frame_s, policy=self._policy(),
+                                   release=lambda: self._sessions.release_idle({j.session for j in self._active}))
             self._active.append(job)
         except Exception as exc:  # noqa: BLE001 - reported as a Failed event
             self._fail(job, exc)

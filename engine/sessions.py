@@ -67,6 +67,15 @@ class SessionPool:
         for name in list(self._sessions):
             self.forget(name)
 
+    def release_idle(self, busy: set[str]) -> bool:
+        """Free the caches of sessions that are not running a turn; True if any held one."""
+        freed = False
+        for session in self._sessions.values():
+            if session.name not in busy and session.cache.request is not None:
+                session.close()
+                freed = True
+        return freed
+
     def settling(self) -> list[Session]:
         """Sessions with idle-time work left, most recently used first."""
         return [s for s in reversed(self._sessions.values()) if s.settle is not None]

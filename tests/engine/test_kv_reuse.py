@@ -296,3 +296,27 @@ def test_reset_conversation_forgets_only_the_default_session(service):
     again_b = run(service, follow_up(b, done_b.answer, "What is 2 plus 1?"), "other")[1]
     assert again_a.stats.cached_prompt_tokens == 0  # a new chat starts from nothing
     assert again_b.stats.cached_prompt_tokens > 0  # the other session kept its cache
+
+
+def test_when_memory_is_short_idle_sessions_give_theirs_up():
+    from engine.memory import MARGIN, MemoryFacts
+
+    # Free memory: room for ~1,600 demo tokens (2 KiB each) less what the sessions' caches hold.
+    holders: list = []
+
+    def memory():
+        held = sum(s.cache.capacity for pool in holders for s in pool._sessions.values()) * 2048
+        return MemoryFacts(8 << 30, MARGIN + 1600 * 2048 - held)
+
+    service = InferenceService(frame_s=0, memory=memory)
+    try:
+        service.load(ModelChoice("demo")).result()
+        holders.append(service._sessions)  # the fake reads what the sessions hold
+        _, first = run(service, ask("What is 2 plus 2?", sampling=GREEDY, max_new_tokens=1000), "chat")
+        service.settled().result()
+        assert first.answer == "The answer is 4." and service._sessions._sessions["chat"].cache.request
+        _, quick = run(service, ask("What is 3 plus 3?", sampling=GREEDY, max_new_tokens=1000), "quick")
+        assert quick.answer == "The answer is 6."  # the idle chat's cache made room
+        assert service._sessions._sessions["chat"].cache.request is None
+    finally:
+        service.close()
