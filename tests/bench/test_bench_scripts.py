@@ -152,3 +152,15 @@ def test_ask_rss_measures_each_effort(tmp_path):
     rows = json.loads(out.read_text())["rows"]
     assert [r["effort"] for r in rows] == ["low", "unlimited"]
     assert all(r["peak_mb"] >= r["after_load_peak_mb"] > 0 for r in rows)
+
+
+def test_sessions_reports_the_aggregate_for_each_count(tmp_path):
+    from bench import sessions
+
+    out = tmp_path / "sessions.json"
+    assert sessions.main(["--model", str(demo_model_dir()), "--sessions", "1,2", "--tokens", "12",
+                          "--threads", "1", "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["sessions"] for r in rows] == [1, 2]
+    assert [len(r["per_session_tok_s"]) for r in rows] == [1, 2]
+    assert all(r["aggregate_tok_s"] > 0 for r in rows)
