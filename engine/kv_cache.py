@@ -124,3 +124,19 @@ def common_prefix(a: list[int], b: list[int]) -> int:
             break
         n += 1
     return n
+
+
+def warm_chunking(og: Any, engine: Any) -> None:
+    """Feed one guidance chunk once per loaded model: onnxruntime-genai builds its token table for
+    guidance on first use (measured 1–2.5 s with a 200,000-token vocabulary, then under 1 ms), so
+    this keeps that cost out of the first question. Never raises."""
+    try:
+        cache = KvCache()
+        cache.renew(og, engine, 8)
+        for _ in cache.feed(og, engine, [0], engine.create_event_buffer(4)):
+            pass
+        cache.close()
+    except Exception:  # a model that cannot do this will fail, with a message, on its first turn
+        import logging
+
+        logging.getLogger(__name__).debug("warming the chunked prefill failed", exc_info=True)

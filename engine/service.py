@@ -18,6 +18,7 @@ from engine.errors import EngineFailureError, PonderError
 from engine.events import Event, Failed, Finished
 from engine.generation import FRAME_S, TurnControl, turn_steps
 from engine.hardware import HardwareFacts, detect_hardware
+from engine.kv_cache import warm_chunking
 from engine.memory import (
     KvPolicy,
     MemoryFacts,
@@ -169,6 +170,7 @@ class InferenceService:
             forced=choice.provider,
         )
         self._loaded, self._format = decision.loaded, choice.chat_format
+        warm_chunking(og, decision.loaded.engine)  # (kv) keeps a one-off cost out of the first question
         for rejection in decision.rejected:
             if rejection.probed:
                 log.info("provider %s rejected: %s", rejection.candidate.key, rejection.reason)
