@@ -2,7 +2,7 @@
 second session waits while another streams.
 
 * prefill: the same prompt prefilled by one og.Engine turn (one-shot) and by the engine's chunked
-  feed (KvCache.feed: chunks sized to ~0.5 s each), interleaved, --reps times; ratio of speeds.
+  feed (KvCache.feed: chunks sized to ~0.75 s each), interleaved, --reps times; ratio of speeds.
 * stop: a turn of --prompt-tokens is started through the InferenceService and stopped at a random
   moment (uniform over the measured prefill time, then over decoding); latency = from setting the
   stop flag to the Finished event.
@@ -170,9 +170,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--waits", type=int, default=3, help="quick actions during a streaming chat")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--chunk-s", type=float, default=None, help="target seconds per prefill chunk")
     parser.add_argument("--only", choices=("prefill", "stop"), default=None)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
+    if args.chunk_s is not None:
+        from engine import kv_cache
+
+        kv_cache.CHUNK_S = args.chunk_s
     figures: dict = {"machine": machine().__dict__, "args": {k: str(v) for k, v in vars(args).items()}}
     if args.only in (None, "prefill"):
         figures["prefill"] = prefill(args)

@@ -24,9 +24,12 @@ from typing import Any
 #: A grammar that matches only the empty string: the turn may generate nothing but EOS.
 _EMPTY_GRAMMAR = 'start: ""'
 #: First chunk size; later chunks are sized from the measured speed to take about CHUNK_S.
+#: Each chunk pays about one decode step of fixed cost (the int4 weights are read once per run),
+#: so the prefill loses ~ step / CHUNK_S of its speed: ~9 % at depth 32 (66 ms steps); 3 % would
+#: need ~2.2 s chunks, against Stop's 1 s. 0.75 s is the compromise (bench/RESULTS.md).
 FIRST_CHUNK = 16
-MIN_CHUNK, MAX_CHUNK = 8, 512
-CHUNK_S = 0.5
+MIN_CHUNK, MAX_CHUNK = 8, 1024
+CHUNK_S = 0.75
 
 
 @dataclass
