@@ -83,7 +83,13 @@ def prefill(args: argparse.Namespace) -> dict:
 
 
 def stop_and_wait(args: argparse.Namespace) -> dict:
-    from engine.events import AnswerDelta, Finished, PromptProgress, ThinkingDelta
+    from engine.events import (
+        AnswerDelta,
+        Finished,
+        PromptProgress,
+        Stats,
+        ThinkingDelta,
+    )
     from engine.generation import TurnControl
     from engine.request import Sampling, ask
     from engine.service import InferenceService, ModelChoice
@@ -133,7 +139,8 @@ def stop_and_wait(args: argparse.Namespace) -> dict:
             got: dict = {}
 
             def chat_emit(event, streaming=streaming):
-                if isinstance(event, (ThinkingDelta, AnswerDelta)):
+                # Stats count tokens even when a random-weight model's text decodes to nothing.
+                if isinstance(event, Stats) and event.thinking_tokens + event.answer_tokens > 0:
                     streaming.set()
 
             def quick_emit(event, first=first, got=got):
