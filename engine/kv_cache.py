@@ -85,7 +85,10 @@ class KvCache:
             elapsed = time.perf_counter() - started
             done += len(part)
             if elapsed > 0 and len(part) >= MIN_CHUNK:
-                self.chunk = max(MIN_CHUNK, min(MAX_CHUNK, int(len(part) * CHUNK_S / elapsed)))
+                # Grow at most 1.5x a chunk: a speed measured in a quiet moment must not make
+                # one long chunk (Stop waits for it) when the machine gets busy again.
+                target = int(len(part) * CHUNK_S / elapsed)
+                self.chunk = max(MIN_CHUNK, min(MAX_CHUNK, target, int(len(part) * 1.5)))
             yield done
 
     def begin_turn(self, ids: list[int], turn_options: Any) -> int:

@@ -189,6 +189,14 @@ class InferenceService:
         """Run every admitted turn one step at a time, round robin, until none is left; then do
         one chunk of idle-time settling and queue itself again, so a load or close queued on the
         executor meanwhile runs first."""
+        try:
+            self._drive_once()
+        except BaseException:
+            with self._lock:  # never leave the service believing a drive is queued
+                self._driving = False
+            raise
+
+    def _drive_once(self) -> None:
         while True:
             self._admit()
             if not self._active:
