@@ -116,6 +116,8 @@ def stop_and_wait(args: argparse.Namespace) -> dict:
                 ended: dict = {}
 
                 def emit(event, done=done, ended=ended):
+                    if isinstance(event, Stats) and event.thinking_tokens + event.answer_tokens > 0:
+                        ended.setdefault("decoding_since", time.perf_counter())
                     if isinstance(event, Finished):
                         ended["at"] = time.perf_counter()
                         ended["reason"] = event.reason.value
@@ -129,8 +131,12 @@ def stop_and_wait(args: argparse.Namespace) -> dict:
                 control.cancel.set()
                 future.result()
                 latency = ended["at"] - stopped if ended.get("at", 0) >= stopped else 0.0
-                stops.append({"phase": phase, "at_s": at, "latency_s": latency, "reason": ended.get("reason")})
-                print(f"stop during {phase} at {at:5.1f} s: ended {latency:.2f} s later ({ended.get('reason')})", flush=True)
+                # Where the turn really was when stopped (the calibrated prefill time is only a guess).
+                actual = "decode" if ended.get("decoding_since", stopped + 1) <= stopped else "prefill"
+                stops.append({"phase": phase, "actual_phase": actual, "at_s": at, "latency_s": latency,
+                              "reason": ended.get("reason")})
+                print(f"stop aimed at {phase}, landed in {actual}, at {at:5.1f} s: ended {latency:.2f} s later "
+                      f"({ended.get('reason')})", flush=True)
         waits = []
         for _ in range(args.waits):
             service.forget("chat").result()
