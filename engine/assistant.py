@@ -92,4 +92,4 @@ class Assistant:
         return ChatTurn(self.service, request, session, self._host)
 
     async def new_conversation(self) -> None:
-        await asyncio.wrap_future(self.service.reset_conversation())
+        await asyncio.wrap_future(self.service.forget(DEFAULT_SESSION))

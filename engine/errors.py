@@ -77,6 +77,23 @@ class ContextTooLongError(PonderError):
         )
 
 
+class MemoryBudgetError(PonderError):
+    """The conversation's KV cache would not fit in the memory that is free."""
+
+    exit_code = 5
+
+    def __init__(self, needed: int, available: int, *, history: bool = False) -> None:
+        super().__init__(f"{needed} bytes of KV cache needed, {available} free")
+        self.needed, self.available, self.history = needed, available, history
+
+    def user_message(self) -> str:
+        need, free = self.needed / 2**30, max(0, self.available) / 2**30
+        way_out = ("Start a new chat (the conversation is long) or choose a lower effort."
+                   if self.history else "Choose a lower effort, or start a new chat.")
+        return (f"Not enough free memory for this answer: it needs about {need:.1f} GB and "
+                f"{free:.1f} GB are free. {way_out}")
+
+
 class CancelledError(PonderError):
     """The user stopped the request. Never shown as an error."""
 

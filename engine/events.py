@@ -55,7 +55,10 @@ class Stats:
     """Timing and counts for the turn so far."""
 
     prompt_tokens: int = 0
+    #: Of prompt_tokens, how many came from the session's KV cache and how many were computed
+    #: this turn (onnxruntime-genai's own usage counts).
     cached_prompt_tokens: int = 0
+    computed_prompt_tokens: int = 0
     thinking_tokens: int = 0
     answer_tokens: int = 0
     time_to_first_token_s: float | None = None
@@ -68,6 +71,7 @@ class Stats:
         return {
             "prompt_tokens": self.prompt_tokens,
             "cached_prompt_tokens": self.cached_prompt_tokens,
+            "computed_prompt_tokens": self.computed_prompt_tokens,
             "thinking_tokens": self.thinking_tokens,
             "answer_tokens": self.answer_tokens,
             "time_to_first_token_s": self.time_to_first_token_s,

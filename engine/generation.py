@@ -8,24 +8,35 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import ContextTooLongError, EngineFailureError
-from engine.events import AnswerDelta, Event, Finished, FinishReason, Stats, ThinkingDelta
-from engine.kv_cache import KvCache
+from engine.errors import ContextTooLongError, EngineFailureError, MemoryBudgetError
+from engine.events import (
+    AnswerDelta,
+    Event,
+    Finished,
+    FinishReason,
+    PromptProgress,
+    Stats,
+    ThinkingDelta,
+)
+from engine.kv_cache import common_prefix
+from engine.memory import ANSWER_TOKENS, HEADROOM, KvPolicy
 from engine.prompt import ChatFormat, render_prompt
 from engine.reasoning import ReasoningSplitter
 from engine.request import ChatRequest, Role
 from engine.runtime import LoadedModel
+from engine.sessions import Session
+from engine.settle import capacity_for, next_prefix
 
 #: Tokens kept free for the answer when deciding whether the history fits.
 MIN_ANSWER_ROOM = 256
 #: Default cap on one turn's new tokens: the model cards allow long reasoning.
 DEFAULT_MAX_NEW = 16384
 #: Extra tokens allowed after a thinking budget for the answer itself.
-ANSWER_ALLOWANCE = 2048
+ANSWER_ALLOWANCE = ANSWER_TOKENS
 #: Deltas are gathered on the worker and handed on at most once per frame: at ~2,000 tokens/s
 #: one event per token costs more than the model itself.
 FRAME_S = 0.016
@@ -46,6 +57,7 @@ class _Progress:
     started: float
     prompt_tokens: int = 0
     cached: int = 0
+    computed: int | None = None  # prompt tokens og reports it computed this turn
     dropped: int = 0
     thinking_tokens: int = 0
     answer_tokens: int = 0
@@ -56,7 +68,7 @@ class _Progress:
 
     def stats(self) -> Stats:
         ttft = None if self.first_token_at is None else self.first_token_at - self.started
-        fed = self.prompt_tokens - self.cached
+        fed = self.prompt_tokens - self.cached if self.computed is None else self.computed
         prefill = fed / ttft if ttft and fed > 0 else None
         generated = self.thinking_tokens + self.answer_tokens
         decode = None
@@ -65,7 +77,8 @@ class _Progress:
             decode = (generated - 1) / span if span > 0 else None
         return Stats(
             prompt_tokens=self.prompt_tokens,
-            cached_prompt_tokens=self.cached,
+            cached_prompt_tokens=self.prompt_tokens - fed,
+            computed_prompt_tokens=fed,
             thinking_tokens=self.thinking_tokens,
             answer_tokens=self.answer_tokens,
             time_to_first_token_s=ttft,
@@ -148,28 +161,80 @@ class _Outbox:
 def run_turn(
     og: Any,
     loaded: LoadedModel,
-    cache: KvCache,
+    session: Session,
     request: ChatRequest,
     fmt: ChatFormat,
     control: TurnControl,
     emit: Callable[[Event], None],
     *,
     frame_s: float = FRAME_S,
+    policy: KvPolicy | None = None,
 ) -> Finished:
-    """Generate one turn, emitting deltas and stats; returns (and emits) the Finished event.
+    """Generate one turn to its end, emitting deltas and stats; returns (and emits) Finished."""
+    steps = turn_steps(og, loaded, session, request, fmt, control, emit, frame_s=frame_s, policy=policy)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def turn_steps(
+    og: Any,
+    loaded: LoadedModel,
+    session: Session,
+    request: ChatRequest,
+    fmt: ChatFormat,
+    control: TurnControl,
+    emit: Callable[[Event], None],
+    *,
+    frame_s: float = FRAME_S,
+    policy: KvPolicy | None = None,
+    release: Callable[[], bool] | None = None,
+) -> Generator[None, None, Finished]:
+    """One turn as steps: yields after each prompt chunk and each engine run, so the worker can
+    interleave sessions and see flags; returns the Finished event (also emitted).
 
     frame_s: how often gathered deltas are handed to emit (0: every token, for tests that act
-    at token granularity).
+    at token granularity). release: frees other sessions' caches when memory is short; True if
+    it freed any.
     """
     progress = _Progress(started=time.perf_counter())
+    cache = session.cache
+    session.settle = None  # this turn owns the cache now
     reserve = request.max_new_tokens or MIN_ANSWER_ROOM
     ids, progress.dropped = fit_prompt(loaded.tokenizer, request, fmt, loaded.max_length, min(reserve, loaded.max_length // 2))
     max_new = turn_budget(request, loaded.max_length - len(ids))
     if max_new < 1:
         raise ContextTooLongError(len(ids) + 1, loaded.max_length)
     progress.prompt_tokens = len(ids)
-    capacity = min(loaded.max_length, _round_up(len(ids) + max_new, 256))
-    progress.cached = cache.prepare(og, loaded.engine, ids, capacity)
+    flexible = request.max_new_tokens is None and request.budget.tokens is None
+    reused = cache.reusable(ids, len(ids) + max_new)
+    if not reused:
+        # A first question reserves only its need; a follow-up, room for the next question too.
+        follow_up = any(m.role is Role.ASSISTANT for m in request.messages)
+        try:
+            capacity = capacity_for(policy, loaded, len(ids), max_new, cache.capacity, flexible, follow_up)
+        except MemoryBudgetError:
+            if release is None or not release():
+                raise
+            # Idle sessions' caches were freed (they will be recomputed when used): try again.
+            capacity = capacity_for(policy, loaded, len(ids), max_new, cache.capacity, flexible, follow_up)
+        cache.renew(og, session.engine, capacity)
+        max_new = min(max_new, capacity - len(ids))
+    session.last_max_new, session.flexible = max_new, flexible
+    progress.cached = reused
+    cache.take_computed()
+    fresh = ids[reused:]
+    if len(fresh) > 1:
+        emit(PromptProgress(0, len(fresh)))  # started: the consumer can say so at once
+        yield
+    if not control.cancel.is_set():
+        for done in cache.feed(og, session.engine, fresh[:-1], session.buffer):
+            emit(PromptProgress(done, len(fresh)))
+            yield
+            if control.cancel.is_set():
+                break
     if request.resume_thinking is not None:
         progress.thinking.append(request.resume_thinking)
     resumed_inside = request.resume_thinking is not None and not request.close_thinking
@@ -177,10 +242,14 @@ def run_turn(
     if request.resume_thinking is not None:
         splitter.seen_end = request.close_thinking
     outbox = _Outbox(emit, frame_s)
-    turn = _TurnRunner(og, loaded, cache, request, control, outbox, progress, splitter)
-    reason, forced = turn.run(ids[progress.cached :], max_new, fmt)
-    for piece in splitter.flush():
-        turn.emit_piece(piece.thinking, piece.text)
+    if control.cancel.is_set():
+        reason, forced = FinishReason.CANCELLED, None
+        progress.computed = cache.take_computed()
+    else:
+        turn = _TurnRunner(og, loaded, session, request, control, outbox, progress, splitter)
+        reason, forced = yield from turn.run(fresh[-1:], max_new, fmt)
+        for piece in splitter.flush():
+            turn.emit_piece(piece.thinking, piece.text)
     outbox.flush(None)
     thinking, answer = "".join(progress.thinking), "".join(progress.answer)
     if reason in (FinishReason.STOP, FinishReason.LENGTH) and not answer.strip():
@@ -188,6 +257,14 @@ def run_turn(
     if forced is not None and reason is FinishReason.STOP:
         reason = forced
     finished = Finished(reason, thinking, answer, progress.stats(), thinking_forced=forced is not None)
+    # Settle unless the turn was stopped or ended inside its thinking (then "continue thinking"
+    # resumes from exactly what the cache holds).
+    if reason is not FinishReason.CANCELLED and (answer.strip() or not thinking):
+        prefix = next_prefix(loaded.tokenizer, request, fmt, answer)
+        headroom = policy.headroom if policy is not None else HEADROOM
+        held = common_prefix(cache.tokens, prefix) == len(prefix)
+        if not held or len(prefix) + headroom + max_new > cache.capacity:
+            session.settle = prefix  # drop the thinking, or make room for the next turn, while idle
     emit(finished)
     return finished
 
@@ -195,16 +272,16 @@ def run_turn(
 class _TurnRunner:
     """The generate loop of one turn, with budget forcing and cancellation."""
 
-    def __init__(self, og, loaded, cache, request, control, outbox, progress, splitter) -> None:
-        self.og, self.loaded, self.cache, self.request = og, loaded, cache, request
-        self.control, self.outbox, self.progress, self.splitter = control, outbox, progress, splitter
+    def __init__(self, og, loaded, session, request, control, outbox, progress, splitter) -> None:
+        self.og, self.loaded, self.session, self.cache = og, loaded, session, session.cache
+        self.request, self.control, self.outbox, self.progress, self.splitter = request, control, outbox, progress, splitter
         self.eos = set(loaded.tokenizer.eos_token_ids) | set(loaded.folder.eos_token_ids)
         self.stream = loaded.tokenizer.create_stream()
-        self.buffer = loaded.engine.create_event_buffer(16)
+        self.buffer = session.buffer
 
-    def run(self, fresh_ids: list[int], max_new: int, fmt: ChatFormat) -> tuple[FinishReason, FinishReason | None]:
+    def run(self, fresh_ids: list[int], max_new: int, fmt: ChatFormat):
         forced: FinishReason | None = None
-        reason, generated = self._generate(fresh_ids, max_new, allow_force=True)
+        reason, generated = yield from self._generate(fresh_ids, max_new, allow_force=True)
         if reason is _FORCE:
             forced = FinishReason.ANSWER_NOW if self.control.answer_now.is_set() else FinishReason.THINKING_BUDGET
             # The request's budget message (an API option) goes before the closing marker.
@@ -214,7 +291,7 @@ class _TurnRunner:
             for piece in self.splitter.push(close):
                 self.emit_piece(piece.thinking, piece.text)
             self.stream = self.loaded.tokenizer.create_stream()
-            reason, _ = self._generate(closing, max(1, max_new - generated), allow_force=False)
+            reason, _ = yield from self._generate(closing, max(1, max_new - generated), allow_force=False)
         return reason, forced
 
     def _generate(self, ids: list[int], max_new: int, *, allow_force: bool):
@@ -230,11 +307,11 @@ class _TurnRunner:
             options.set_temperature(sampling.temperature)
             options.set_top_p(sampling.top_p)
             options.set_top_k(sampling.top_k)
-        turn_id = self.cache.begin_turn(og, self.loaded.engine, ids, options)
+        turn_id = self.cache.begin_turn(ids, options)
         generated = 0
         ending: FinishReason | None = None  # what we asked for when cancelling the turn
         result: FinishReason | None = None
-        engine = self.loaded.engine
+        engine = self.session.engine
         # Plain ints: pybind11 enum attribute lookups and `&` cost microseconds per token.
         token_flag = int(og.EngineEventFlags.TOKEN)
         failed_flag = int(og.EngineEventFlags.FAILED)
@@ -249,6 +326,9 @@ class _TurnRunner:
                     raise EngineFailureError(f"generation failed (error code {event.error_code})")
                 if flags & finished_flag:
                     result = _map_finish(og, event.finish_reason)
+                    if allow_force:  # the first generation turn: its prompt part is the user's
+                        self.cache.computed += int(event.usage.prompt_tokens)
+                        self.progress.computed = self.cache.take_computed()
             self.outbox.tick(self.progress.stats)
             if ending is None and result is None:
                 if self.control.cancel.is_set():
@@ -257,6 +337,8 @@ class _TurnRunner:
                     ending = _FORCE
                 if ending is not None:
                     self.cache.request.cancel_turn(turn_id)
+            if engine.has_pending_requests():
+                yield
         if ending is not None:
             return ending, generated
         return result or FinishReason.STOP, generated
@@ -303,7 +385,3 @@ def _map_finish(og: Any, reason: Any) -> FinishReason:
     if reason == names.FAILED:
         raise EngineFailureError("generation failed")
     return FinishReason.LENGTH
-
-
-def _round_up(value: int, step: int) -> int:
-    return -(-value // step) * step

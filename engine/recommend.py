@@ -14,6 +14,7 @@ from pathlib import Path
 
 from engine.catalog.schema import Catalog, CatalogModel, Variant
 from engine.hardware import HardwareFacts
+from engine.memory import catalog_kv_bytes_per_token
 from engine.providers import CANDIDATES, InstallInfo, skip_reason
 
 GB = 1e9
@@ -124,19 +125,22 @@ class Recommendation:
         return f"{self.choice.model.name}, {self.choice.variant.label}"
 
 
-def assess(model: CatalogModel, variant: Variant, machine: Machine) -> Fit:
-    """How well one variant fits the machine."""
+def assess(model: CatalogModel, variant: Variant, machine: Machine, *, kv_tokens: int = 0) -> Fit:
+    """How well one variant fits the machine; kv_tokens: session tokens whose KV cache to count
+    on top of the weights (memory.turn_tokens gives them for an effort level)."""
     provider = next((p for p in variant.providers if p in machine.providers), None)
-    needed = variant.memory_gb * GB
+    per_token = catalog_kv_bytes_per_token(model.id, variant.kind) or 0
+    needed = variant.memory_gb * GB + kv_tokens * per_token
     buildable = variant.source != "convert" or machine.can_build
     if variant.kind == "gpu" and machine.vram_free is not None:
         return Fit(model, variant, provider, needed, float(machine.vram_free), "GPU memory", buildable)
     return Fit(model, variant, provider, needed, float(machine.ram_available), "RAM", buildable)
 
 
-def recommend(catalog: Catalog, machine: Machine) -> Recommendation:
-    """The best model and variant for the machine, with reasons in numbers."""
-    fits = tuple(assess(m, v, machine) for m in catalog.models for v in m.variants)
+def recommend(catalog: Catalog, machine: Machine, *, kv_tokens: int = 0) -> Recommendation:
+    """The best model and variant for the machine, with reasons in numbers; kv_tokens as in
+    assess (0: weights only)."""
+    fits = tuple(assess(m, v, machine, kv_tokens=kv_tokens) for m in catalog.models for v in m.variants)
     by_key = {(f.model.id, f.variant.id): f for f in fits}
     reasons: list[str] = []
     for key in PREFERENCE:

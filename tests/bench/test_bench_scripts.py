@@ -109,3 +109,58 @@ def test_deepened_model_runs_every_cloned_layer(tmp_path):
     config = json.loads((folder / "genai_config.json").read_text())
     assert config["model"]["decoder"]["num_hidden_layers"] == layers + 3
     assert not np.allclose(_first_logits(folder), _first_logits(demo_model_dir()))
+
+
+def test_kv_reuse_reports_computed_tokens_per_turn(tmp_path, capsys):
+    from bench import kv_reuse
+
+    out = tmp_path / "reuse.json"
+    args = ["--model", str(demo_model_dir()), "--turns", "3", "--new-tokens", "64", "--threads", "1",
+            "--json", str(out)]
+    assert kv_reuse.main(args) == 0
+    figures = json.loads(out.read_text())
+    turns = figures["turns"]
+    assert [t["turn"] for t in turns] == [1, 2, 3]
+    assert turns[0]["cached"] == 0
+    # Follow-ups compute only the new question: far less than the growing prompt.
+    assert all(t["computed"] < t["prompt_tokens"] / 2 for t in turns[1:])
+    assert figures["summary"]["ttft_ratio_max"] > 0
+    assert "follow-up ttft" in capsys.readouterr().out
+
+
+def test_prefill_stop_measures_every_phase(tmp_path):
+    from bench import prefill_stop
+
+    out = tmp_path / "stop.json"
+    args = ["--model", str(demo_model_dir()), "--prompt-tokens", "200", "--reps", "1", "--stops", "2",
+            "--waits", "1", "--threads", "1", "--json", str(out)]
+    assert prefill_stop.main(args) == 0
+    figures = json.loads(out.read_text())
+    assert figures["prefill"]["runs"][0]["ratio"] > 0
+    stops = figures["stop"]["stops"]
+    assert [s["phase"] for s in stops] == ["prefill", "prefill", "decode", "decode"]
+    assert all(s["reason"] for s in stops)  # the tiny model may finish before the stop lands
+    assert len(figures["stop"]["quick_wait_s"]) == 1
+
+
+def test_ask_rss_measures_each_effort(tmp_path):
+    from bench import ask_rss
+
+    out = tmp_path / "rss.json"
+    assert ask_rss.main(["--model", str(demo_model_dir()), "--efforts", "low,unlimited", "--threads", "1",
+                         "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["effort"] for r in rows] == ["low", "unlimited"]
+    assert all(r["peak_mb"] >= r["after_load_peak_mb"] > 0 for r in rows)
+
+
+def test_sessions_reports_the_aggregate_for_each_count(tmp_path):
+    from bench import sessions
+
+    out = tmp_path / "sessions.json"
+    assert sessions.main(["--model", str(demo_model_dir()), "--sessions", "1,2", "--tokens", "12",
+                          "--threads", "1", "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["sessions"] for r in rows] == [1, 2]
+    assert [len(r["per_session_tok_s"]) for r in rows] == [1, 2]
+    assert all(r["aggregate_tok_s"] > 0 for r in rows)

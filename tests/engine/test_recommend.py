@@ -109,3 +109,16 @@ def test_a_16_gb_snapdragon_laptop_gets_mini_on_the_npu(catalog):
     rec = recommend(catalog, machine)
     assert (rec.choice.model.id, rec.choice.variant.id) == ("phi-4-mini-reasoning", "npu-qnn-int4")
     assert "Phi-4-reasoning-plus (Qualcomm NPU int4) needs about 10.0 GB of RAM; 8.0 GB are free." in rec.reasons
+
+
+def test_the_kv_cache_at_the_chosen_effort_is_counted(catalog):
+    from engine.memory import turn_tokens
+
+    # 12 GB GPU with 11.5 GB free: the 14B's weights (11 GB) fit, but not with high effort's KV.
+    machine = machine_from(hardware(16, 10, gpus=["NVIDIA GPU (card0)"]), CUDA,
+                           (GpuMemory("RTX 4070", int(12 * GB), int(11.5 * GB)),))
+    assert recommend(catalog, machine).choice.model.id == "phi-4-reasoning"
+    high = recommend(catalog, machine, kv_tokens=turn_tokens(4096, 16384))
+    assert high.choice.model.id == "phi-4-mini-reasoning"
+    # 40 layers x 10 KV heads x 128 x 2 x 2 bytes = 200 KiB a token; 8,192 tokens = 1.7 GB more.
+    assert any("Phi-4-reasoning (GPU int4) needs about 12.7 GB of GPU memory" in r for r in high.reasons)
