@@ -83,7 +83,24 @@ def build_report(hardware: HardwareFacts, install: InstallInfo, paths: Paths, sp
         "providers": providers,
         "models": models,
         "data_folder": str(paths.data),
+        "conversation_memory": _conversation_memory(result, hardware, paths),
     }
+
+
+def _conversation_memory(result: LoadResult | None, hardware: HardwareFacts, paths: Paths) -> dict[str, Any] | None:
+    """What a chat on the loaded model reserves at each effort (the Settings' budgets)."""
+    if result is None:
+        return None
+    from engine.commands.kv_report import kv_report
+    from engine.memory import MemoryFacts
+    from engine.settings import SettingsStore
+
+    folder = result.folder
+    search = folder.config.get("search", {})
+    max_length = int(min(search.get("max_length") or folder.context_length, folder.context_length))
+    budgets = SettingsStore(paths.settings_file).load().settings.thinking_budgets()
+    facts = MemoryFacts(hardware.ram_total, hardware.ram_available)
+    return kv_report(folder.config, result.provider.key, max_length, facts, budgets)
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -111,5 +128,9 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"No provider could run the model: {report['error']}")
     lines += ["", "Models"]
     lines += [f"  {x['name']:<12} {x['path']}" for x in report["models"]]
+    if report.get("conversation_memory"):
+        from engine.commands.kv_report import format_kv_report
+
+        lines += ["", *format_kv_report(report["conversation_memory"])]
     lines += ["", f"Data folder: {report['data_folder']}"]
     return "\n".join(lines)

@@ -11,14 +11,12 @@ from PySide6.QtWidgets import QApplication
 
 from app.quick.launch import QuickApp
 from engine.quick_actions.request import QuickRequest
-from tests.app.conftest import demo_spec, requires_demo
 
-pytestmark = requires_demo
 
 
 @pytest.fixture
 def standalone(qtbot, qloop, ponder_home):
-    app = QuickApp(QApplication.instance(), ponder_home, model=demo_spec(), provider=None, use_tray=False)
+    app = QuickApp(QApplication.instance(), ponder_home, model="demo", provider=None, use_tray=False)
     yield app
     app.quit()
 
@@ -58,7 +56,7 @@ def test_closing_the_result_window_ends_the_process(standalone, qtbot):
 def test_the_standalone_popup_is_styled_and_its_placeholder_fits(qtbot, qloop, ponder_home):
     qapp = QApplication.instance()
     qapp.setStyleSheet("")
-    app = QuickApp(qapp, ponder_home, model=demo_spec(), provider=None, use_tray=False)
+    app = QuickApp(qapp, ponder_home, model="demo", provider=None, use_tray=False)
     try:
         assert "#thinkingPane" in qapp.styleSheet()  # the chat window's theme
         popup = app.controller.show_popup("Meeting moved to Tuesday.", "clipboard")
