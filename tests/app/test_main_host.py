@@ -10,7 +10,6 @@ from engine.host import Ready, Switching
 from tests.engine.host.models import damage
 
 
-
 def _window(ponder_home, model: str):
     from app.main import build_app
 

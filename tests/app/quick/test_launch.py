@@ -14,7 +14,6 @@ from engine.download.errors import ModelDamagedError
 from tests.engine.host.models import damage
 
 
-
 @pytest.fixture
 def quick(qloop, ponder_home):
     app = QuickApp(QApplication.instance(), ponder_home, model="r", provider=None, use_tray=False)

@@ -13,7 +13,6 @@ from app.quick.launch import QuickApp
 from engine.quick_actions.request import QuickRequest
 
 
-
 @pytest.fixture
 def standalone(qtbot, qloop, ponder_home):
     app = QuickApp(QApplication.instance(), ponder_home, model="demo", provider=None, use_tray=False)
