@@ -7,10 +7,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from engine.host import Ready, Switching
-from tests.app.conftest import requires_demo
 from tests.engine.host.models import damage
-
-pytestmark = requires_demo
 
 
 def _window(ponder_home, model: str):

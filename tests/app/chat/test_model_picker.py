@@ -1,0 +1,182 @@
+"""The model picker at the top of the chat, driven with the mouse: it lists the demo, the installed
+models and each saved connection's model with where it runs and its state, switches in one click
+(saved like Settings), runs the chat on a remote model, and says when a switch waits for an answer."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QPlainTextEdit
+
+from engine.host import Ready, Switching
+from engine.remote.connections import Connection, ConnectionStore
+from engine.settings import SettingsStore
+from tests.engine.remote.fake_openai import FakeOpenAI, Script, chunk
+
+WAIT_MS = 60_000
+
+
+@pytest.fixture
+def fake():
+    with FakeOpenAI() as server:
+        server.state.script = Script(chunks=[chunk(reasoning="37 plus 45: 30+40=70, 7+5=12, 82."),
+                                             chunk(content="The answer is 82."), chunk(finish="stop")])
+        yield server
+
+
+def _window(ponder_home, model: str = "demo"):
+    from app.main import build_app
+
+    app = build_app(QApplication.instance(), ponder_home, model=model)
+    app.settings.set("temperature", 0.05)
+    app.show()
+    app.start_loading()
+    return app
+
+
+def _close(qtbot, app) -> None:
+    app.controller.stop()
+    qtbot.waitUntil(lambda: not app.controller.busy, timeout=30_000)
+    app.window.close()
+    app.shutdown()
+    app.window.deleteLater()
+
+
+def _with_menu_open(qtbot, picker, act) -> None:
+    """Click the picker; once its menu shows, run act(menu) (the menu runs its own event loop)."""
+    menu, done = picker.menu_, []
+    timer = QTimer(picker)
+    timer.setInterval(20)
+
+    def poll() -> None:
+        if menu.isVisible() and not done:
+            done.append(True)
+            timer.stop()
+            act(menu)
+
+    timer.timeout.connect(poll)
+    timer.start()
+    qtbot.mouseClick(picker, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(done) and not menu.isVisible(), timeout=5_000)
+
+
+def _menu_texts(qtbot, picker) -> list[str]:
+    texts: list[str] = []
+
+    def read(menu) -> None:
+        texts.extend(a.text() for a in menu.actions() if a.data())
+        qtbot.keyClick(menu, Qt.Key.Key_Escape)
+
+    _with_menu_open(qtbot, picker, read)
+    return texts
+
+
+def _choose(qtbot, picker, spec: str) -> None:
+    def click(menu) -> None:
+        action = picker.action_for(spec)
+        assert action is not None, [a.text() for a in menu.actions()]
+        qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(action).center())
+
+    _with_menu_open(qtbot, picker, click)
+
+
+def _ask(qtbot, app, text: str) -> None:
+    box = app.window.findChild(QPlainTextEdit, "chatInput")
+    qtbot.keyClicks(box, text)
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+
+
+def _answered(app) -> str:
+    last = app.controller.conversation.last
+    return last.reply.answer if last is not None and not app.controller.busy else ""
+
+
+def _save_connection(home, url: str, name: str = "gpu-box") -> None:
+    ConnectionStore.for_paths(home).add(Connection(name, url, "demo"))
+
+
+def _remote_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("ponder-remote")]
+
+
+def test_the_picker_lists_every_model_with_where_it_runs_and_switches_in_one_click(
+        qtbot, qloop, ponder_home, reasoning, fake):
+    _save_connection(ponder_home, fake.url)
+    app = _window(ponder_home)
+    picker = app.window.model_picker
+    qtbot.waitUntil(lambda: "ready on" in picker.text(), timeout=WAIT_MS)
+    assert picker.text().startswith("Demo model · on this computer · ready on CPU")
+    texts = _menu_texts(qtbot, picker)
+    port = fake.url.split(":")[2].split("/")[0]
+    assert texts == ["Demo model\ton this computer · ready on CPU",
+                     "r\ton this computer · not loaded",
+                     f"demo\tremote: gpu-box (127.0.0.1:{port}) · not loaded"]
+    _choose(qtbot, picker, "r")
+    qtbot.waitUntil(lambda: picker.text().startswith("r · on this computer · ready on CPU"), timeout=WAIT_MS)
+    assert app.controller.model.folder.name == "r"
+    assert SettingsStore(ponder_home.settings_file).load().settings.get("model") == "r"  # saved like Settings
+    assert _remote_threads() == [] and fake.state.bodies == []  # listed, never contacted
+    _close(qtbot, app)
+
+
+def test_a_failed_load_shows_its_reason_in_the_picker(qtbot, qloop, ponder_home):
+    app = _window(ponder_home, model="no-such-model")
+    picker = app.window.model_picker
+    qtbot.waitUntil(lambda: "failed:" in picker.toolTip(), timeout=WAIT_MS)
+    assert picker.toolTip().startswith("no-such-model · on this computer · failed: ")
+    assert picker.text().startswith("no-such-model · on this computer · failed: ")
+    assert picker.text().endswith("…") and len(picker.text()) < len(picker.toolTip())  # the banner says it all
+    _close(qtbot, app)
+
+
+def test_the_chat_answers_on_a_remote_model_and_back_on_the_local_one(qtbot, qloop, ponder_home, fake):
+    _save_connection(ponder_home, fake.url)
+    app = _window(ponder_home)
+    picker, status = app.window.model_picker, app.window.status
+    qtbot.waitUntil(lambda: "ready on" in picker.text(), timeout=WAIT_MS)
+    _choose(qtbot, picker, "remote:gpu-box")
+    qtbot.waitUntil(lambda: "ready on vllm" in picker.text(), timeout=WAIT_MS)
+    port = fake.url.split(":")[2].split("/")[0]
+    assert picker.text() == "demo · remote: gpu-box · ready on vllm"
+    assert f"remote: gpu-box (127.0.0.1:{port})" in picker.toolTip()
+    assert status.provider.text() == f"remote: gpu-box (127.0.0.1:{port})"  # shown at all times
+    _ask(qtbot, app, "What is 37 plus 45?")
+    qtbot.waitUntil(lambda: _answered(app) == "The answer is 82.", timeout=WAIT_MS)
+    assert "30+40=70" in app.controller.conversation.last.reply.thinking
+    assert "What is 37 plus 45?" in str(fake.state.bodies[-1]["messages"])
+
+    _choose(qtbot, picker, "demo")
+    qtbot.waitUntil(lambda: picker.text().startswith("Demo model · on this computer · ready on CPU"),
+                    timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: _remote_threads() == [], timeout=10_000)  # the connection was closed
+    asked = len(fake.state.bodies)
+    _ask(qtbot, app, "What is 2 plus 3?")
+    qtbot.waitUntil(lambda: "5" in _answered(app), timeout=WAIT_MS)
+    assert len(fake.state.bodies) == asked  # answered here, not by the server
+    assert "remote" not in status.provider.text()
+    _close(qtbot, app)
+
+
+def test_a_change_during_an_answer_is_applied_after_it_and_the_picker_says_so(qtbot, qloop, ponder_home, fake):
+    fake.state.script = Script(chunks=[chunk(reasoning="Let me think. ")], delay_s=0.05,
+                               endless=chunk(reasoning="still thinking "))
+    _save_connection(ponder_home, fake.url)
+    app = _window(ponder_home, model="remote:gpu-box")
+    picker = app.window.model_picker
+    qtbot.waitUntil(lambda: "ready on vllm" in picker.text(), timeout=WAIT_MS)
+    _ask(qtbot, app, "Think for a long time.")
+    qtbot.waitUntil(lambda: "still thinking" in app.controller.conversation.last.reply.thinking, timeout=WAIT_MS)
+    _choose(qtbot, picker, "demo")
+    qtbot.waitUntil(lambda: isinstance(app.host.state, Switching), timeout=10_000)
+    assert picker.text() == "demo · remote: gpu-box → Demo model after this answer"
+    texts = _menu_texts(qtbot, picker)
+    assert "Demo model\ton this computer · switching after the running answer" in texts
+    assert app.controller.busy  # the answer was not cut by the switch
+    qtbot.keyClick(app.window.findChild(QPlainTextEdit, "chatInput"), Qt.Key.Key_Escape)  # Stop
+    qtbot.waitUntil(lambda: isinstance(app.host.state, Ready) and app.host.ready.wanted.spec == "demo",
+                    timeout=WAIT_MS)
+    assert picker.text().startswith("Demo model · on this computer · ready on CPU")
+    qtbot.waitUntil(lambda: fake.state.hung_up.is_set(), timeout=10_000)  # the server was told to stop
+    _close(qtbot, app)
