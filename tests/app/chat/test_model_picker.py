@@ -97,6 +97,26 @@ def _save_connection(home, url: str, name: str = "gpu-box") -> None:
     ConnectionStore.for_paths(home).add(Connection(name, url, "demo"))
 
 
+@pytest.fixture
+def connects(monkeypatch):
+    """Every internet address a Python socket connects to (httpx's included), from any thread.
+    (Local sockets, the keyring's D-Bus, are not network use.)"""
+    import socket
+
+    seen: list[object] = []
+    real = socket.socket.connect
+    real_ex = socket.socket.connect_ex
+    monkeypatch.setattr(socket.socket, "connect", lambda self, address: _note(seen, address) or real(self, address))
+    monkeypatch.setattr(socket.socket, "connect_ex",
+                        lambda self, address: _note(seen, address) or real_ex(self, address))
+    return seen
+
+
+def _note(seen: list[object], address: object) -> None:
+    if isinstance(address, tuple):  # AF_INET / AF_INET6; AF_UNIX addresses are paths
+        seen.append(address)
+
+
 def _remote_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("ponder-remote")]
 
@@ -131,7 +151,19 @@ def test_a_failed_load_shows_its_reason_in_the_picker(qtbot, qloop, ponder_home)
     _close(qtbot, app)
 
 
-def test_the_chat_answers_on_a_remote_model_and_back_on_the_local_one(qtbot, qloop, ponder_home, fake):
+def test_with_no_connection_the_picker_offers_the_local_models_and_nothing_opens_a_socket(
+        qtbot, qloop, ponder_home, connects):
+    app = _window(ponder_home)
+    picker = app.window.model_picker
+    qtbot.waitUntil(lambda: "ready on" in picker.text(), timeout=WAIT_MS)
+    assert _menu_texts(qtbot, picker) == ["Demo model\ton this computer · ready on CPU"]
+    _ask(qtbot, app, "What is 2 plus 3?")
+    qtbot.waitUntil(lambda: "5" in _answered(app), timeout=WAIT_MS)
+    assert connects == [] and _remote_threads() == []
+    _close(qtbot, app)
+
+
+def test_the_chat_answers_on_a_remote_model_and_back_on_the_local_one(qtbot, qloop, ponder_home, fake, connects):
     _save_connection(ponder_home, fake.url)
     app = _window(ponder_home)
     picker, status = app.window.model_picker, app.window.status
@@ -146,6 +178,8 @@ def test_the_chat_answers_on_a_remote_model_and_back_on_the_local_one(qtbot, qlo
     qtbot.waitUntil(lambda: _answered(app) == "The answer is 82.", timeout=WAIT_MS)
     assert "30+40=70" in app.controller.conversation.last.reply.thinking
     assert "What is 37 plus 45?" in str(fake.state.bodies[-1]["messages"])
+    port_number = int(port)
+    assert connects and all(address == ("127.0.0.1", port_number) for address in connects)  # only there
 
     _choose(qtbot, picker, "demo")
     qtbot.waitUntil(lambda: picker.text().startswith("Demo model · on this computer · ready on CPU"),
