@@ -22,7 +22,7 @@ from engine.models import DEMO
 
 LOCAL = "on this computer"
 #: The widest the button grows (its text is elided, the full text is its tooltip).
-MAX_TEXT_PX = 460
+MAX_TEXT_PX = 400
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ class ModelPicker(QToolButton):
         # The model, where it runs and what it does must stay readable: a failure's reason is cut
         # first (the banner and the tooltip give it whole).
         short = self._summary(spec, reason_chars=24) if spec is not None else full
-        self.setText(self.fontMetrics().elidedText(short, Qt.TextElideMode.ElideRight, MAX_TEXT_PX))
+        self.setText(self.fontMetrics().elidedText(short, Qt.TextElideMode.ElideRight, MAX_TEXT_PX) + "  ▾")
         spec_where = self._entry(spec)[1] if spec is not None else ""
         self.setToolTip(f"{full}\n{spec_where}\nClick to choose another model." if spec_where.startswith("remote")
                         else f"{full}\nClick to choose another model.")

@@ -147,7 +147,7 @@ def test_a_failed_load_shows_its_reason_in_the_picker(qtbot, qloop, ponder_home)
     qtbot.waitUntil(lambda: "failed:" in picker.toolTip(), timeout=WAIT_MS)
     assert picker.toolTip().startswith("no-such-model · on this computer · failed: ")
     assert picker.text().startswith("no-such-model · on this computer · failed: ")
-    assert picker.text().endswith("…") and len(picker.text()) < len(picker.toolTip())  # the banner says it all
+    assert picker.text().endswith("…  ▾") and len(picker.text()) < len(picker.toolTip())  # the banner says it all
     _close(qtbot, app)
 
 
@@ -171,7 +171,7 @@ def test_the_chat_answers_on_a_remote_model_and_back_on_the_local_one(qtbot, qlo
     _choose(qtbot, picker, "remote:gpu-box")
     qtbot.waitUntil(lambda: "ready on vllm" in picker.text(), timeout=WAIT_MS)
     port = fake.url.split(":")[2].split("/")[0]
-    assert picker.text() == "demo · remote: gpu-box · ready on vllm"
+    assert picker.text() == "demo · remote: gpu-box · ready on vllm  ▾"
     assert f"remote: gpu-box (127.0.0.1:{port})" in picker.toolTip()
     assert status.provider.text() == f"remote: gpu-box (127.0.0.1:{port})"  # shown at all times
     _ask(qtbot, app, "What is 37 plus 45?")
@@ -204,7 +204,7 @@ def test_a_change_during_an_answer_is_applied_after_it_and_the_picker_says_so(qt
     qtbot.waitUntil(lambda: "still thinking" in app.controller.conversation.last.reply.thinking, timeout=WAIT_MS)
     _choose(qtbot, picker, "demo")
     qtbot.waitUntil(lambda: isinstance(app.host.state, Switching), timeout=10_000)
-    assert picker.text() == "demo · remote: gpu-box → Demo model after this answer"
+    assert picker.text() == "demo · remote: gpu-box → Demo model after this answer  ▾"
     texts = _menu_texts(qtbot, picker)
     assert "Demo model\ton this computer · switching after the running answer" in texts
     assert app.controller.busy  # the answer was not cut by the switch
