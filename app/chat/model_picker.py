@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup
@@ -19,6 +20,9 @@ from app.errors import user_text
 from engine.host import Checking, Closed, HostState, Idle, LoadFailed, Loading, Ready, Switching
 from engine.host.kinds import connection_of, remote_spec
 from engine.models import DEMO
+
+if TYPE_CHECKING:
+    from engine.remote.connections import Connection
 
 LOCAL = "on this computer"
 #: The widest the button grows (its text is elided, the full text is its tooltip).
@@ -39,9 +43,8 @@ class PickerEntry:
         return connection_of(self.spec) is not None
 
 
-def model_entries(installed: Iterable[str], connections: Iterable[object]) -> list[PickerEntry]:
-    """The demo, then the installed models by name, then each saved connection's model
-    (engine.remote.connections.Connection)."""
+def model_entries(installed: Iterable[str], connections: Iterable[Connection]) -> list[PickerEntry]:
+    """The demo, then the installed models by name, then each saved connection's model."""
     from engine.remote.endpoint import Endpoint
 
     entries = [PickerEntry(DEMO, display_name(DEMO), LOCAL)]
@@ -183,7 +186,7 @@ class ModelPicker(QToolButton):
         result = self._ready.result if self._ready is not None and self._ready.wanted.spec == spec else None
         endpoint = getattr(result, "endpoint", None)  # a RemoteLoadResult (a connection removed since)
         if endpoint is not None:
-            return endpoint.model, result.where
+            return endpoint.model, getattr(result, "where", f"remote: {endpoint.label}")
         name = connection_of(spec)
         return display_name(spec), (f"remote: {name}" if name is not None else LOCAL)
 

@@ -48,7 +48,7 @@ def saved_connections(paths: Paths) -> RemoteFactory:
     def build(name: str) -> EngineBackend:
         from engine.remote.backend import connection_backend
 
-        return connection_backend(paths, name)
+        return connection_backend(paths, name)  # type: ignore[return-value]  # loads a RemoteLoadResult
 
     return build
 

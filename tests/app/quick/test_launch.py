@@ -11,10 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.quick.launch import QuickApp
 from engine.download.errors import ModelDamagedError
-from tests.app.conftest import requires_demo
 from tests.engine.host.models import damage
-
-pytestmark = requires_demo
 
 
 @pytest.fixture
