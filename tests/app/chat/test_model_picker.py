@@ -214,3 +214,24 @@ def test_a_change_during_an_answer_is_applied_after_it_and_the_picker_says_so(qt
     assert picker.text().startswith("Demo model · on this computer · ready on CPU")
     qtbot.waitUntil(lambda: fake.state.hung_up.is_set(), timeout=10_000)  # the server was told to stop
     _close(qtbot, app)
+
+
+@pytest.mark.slow
+def test_the_window_runs_on_another_ponder(qtbot, qloop, ponder_home, tmp_path):
+    from tests.engine.remote.test_ponder_peer import PonderPeer
+
+    peer = PonderPeer(tmp_path / "peer-home")  # `ponder serve --model demo`: a real OpenAI-style server
+    try:
+        ConnectionStore.for_paths(ponder_home).add(Connection("spare-laptop", peer.url, peer.model))
+        app = _window(ponder_home)
+        picker = app.window.model_picker
+        qtbot.waitUntil(lambda: "ready on" in picker.text(), timeout=WAIT_MS)
+        _choose(qtbot, picker, "remote:spare-laptop")
+        qtbot.waitUntil(lambda: "ready on ponder" in picker.text(), timeout=WAIT_MS)
+        assert picker.text().startswith(f"{peer.model} · remote: spare-laptop")
+        _ask(qtbot, app, "What is 37 plus 45?")
+        qtbot.waitUntil(lambda: _answered(app) == "The answer is 82.", timeout=WAIT_MS)
+        assert "7+5=12" in app.controller.conversation.last.reply.thinking  # the server's thinking, split out
+        _close(qtbot, app)
+    finally:
+        peer.stop()
