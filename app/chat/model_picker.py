@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QSizePolicy, QToolButton, QWidget
 
 from app.errors import user_text
@@ -241,6 +241,8 @@ def attach_model_picker(app) -> ModelPicker:
         if action is not None:
             picker.add_footer_action(action)
     app.window.add_to_top_bar(picker)
+    choose = app.window.add_action("View", "Choose a &model…", QKeySequence("Ctrl+L"), picker.showMenu)
+    choose.setObjectName("chooseModelAction")
     app.host.subscribe(lambda state: picker.show_state(state, app.host.ready))
     picker.show_state(app.host.state, app.host.ready)
     picker.chosen.connect(app.choose_model)

@@ -44,8 +44,9 @@ def _close(qtbot, app) -> None:
     app.window.deleteLater()
 
 
-def _with_menu_open(qtbot, picker, act) -> None:
-    """Click the picker; once its menu shows, run act(menu) (the menu runs its own event loop)."""
+def _with_menu_open(qtbot, picker, act, opener=None) -> None:
+    """Click the picker (or call opener); once its menu shows, run act(menu) (the menu runs its
+    own event loop)."""
     menu, done = picker.menu_, []
     timer = QTimer(picker)
     timer.setInterval(20)
@@ -58,7 +59,10 @@ def _with_menu_open(qtbot, picker, act) -> None:
 
     timer.timeout.connect(poll)
     timer.start()
-    qtbot.mouseClick(picker, Qt.MouseButton.LeftButton)
+    if opener is None:
+        qtbot.mouseClick(picker, Qt.MouseButton.LeftButton)
+    else:
+        opener()
     qtbot.waitUntil(lambda: bool(done) and not menu.isVisible(), timeout=5_000)
 
 
@@ -138,6 +142,15 @@ def test_the_picker_lists_every_model_with_where_it_runs_and_switches_in_one_cli
     assert app.controller.model.folder.name == "r"
     assert SettingsStore(ponder_home.settings_file).load().settings.get("model") == "r"  # saved like Settings
     assert _remote_threads() == [] and fake.state.bodies == []  # listed, never contacted
+    seen: list[str] = []
+
+    def read_and_close(menu) -> None:
+        seen.extend(a.text() for a in menu.actions() if a.isChecked())
+        qtbot.keyClick(menu, Qt.Key.Key_Escape)
+
+    _with_menu_open(qtbot, picker, read_and_close,  # the keyboard way in: Ctrl+L
+                    opener=lambda: qtbot.keyClick(app.window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier))
+    assert seen == ["r\ton this computer · ready on CPU"]
     _close(qtbot, app)
 
 
