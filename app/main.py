@@ -91,8 +91,8 @@ class PonderApp:
         if isinstance(state, Switching):
             name = _display_name(state.wanted.spec)
             what = "the summary" if "summary" in state.waiting_for else "the current answer"
-            self.window.notice_banner.show_message(f"{name} will be loaded when {what} has finished.",
-                                                   kind="info")
+            self.window.notice_banner.show_message(f"{name[:1].upper()}{name[1:]} will be loaded when {what} "
+                                                   "has finished.", kind="info")
             self._switch_notice = True
         elif isinstance(state, Checking):
             self._hide_switch_notice()

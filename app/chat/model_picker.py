@@ -86,6 +86,8 @@ def state_text(spec: str, state: HostState, ready: Ready | None, *, reason_chars
             return "connecting…" if connection_of(spec) is not None else "loading…"
         if isinstance(state, LoadFailed):
             reason = user_text(state.error)
+            if reason_chars == 0:
+                return "failed (see the banner)"
             if reason_chars is not None and len(reason) > reason_chars:
                 reason = reason[:reason_chars - 1].rstrip() + "…"
             return f"failed: {reason}"
@@ -154,29 +156,43 @@ class ModelPicker(QToolButton):
         spec = self.current_spec
         if spec is None:
             return "No model loaded" if isinstance(self._state, Closed) else "Choosing a model…"
-        return self._summary(spec)
+        name, rest = self._parts(spec)
+        return name + rest
 
-    def _summary(self, spec: str, reason_chars: int | None = None) -> str:
+    def _parts(self, spec: str, reason_chars: int | None = None) -> tuple[str, str]:
+        """The model's name, and the rest: where it runs, its state or the switch that waits."""
         state = state_text(spec, self._state, self._ready, reason_chars=reason_chars)
         name, where = self._entry(spec, short=True)
         if isinstance(self._state, Switching) and self._state.wanted.spec != spec:
             what = "the summary" if "summary" in self._state.waiting_for else "this answer"
-            return f"{name} · {where} → {self._entry(self._state.wanted.spec)[0]} after {what}"
-        return f"{name} · {where} · {state}"
+            return name, f" · {where} → {self._entry(self._state.wanted.spec)[0]} after {what}"
+        return name, f" · {where} · {state}"
 
     def _show(self) -> None:
         full = self.summary()
         spec = self.current_spec
-        # The model, where it runs and what it does must stay readable: a failure's reason is cut
-        # first (the banner and the tooltip give it whole).
-        short = self._summary(spec, reason_chars=24) if spec is not None else full
-        self.setText(self.fontMetrics().elidedText(short, Qt.TextElideMode.ElideRight, MAX_TEXT_PX) + "  ▾")
+        self.setText(self._fitted(spec, full) + "  ▾")
         spec_where = self._entry(spec)[1] if spec is not None else ""
         self.setToolTip(f"{full}\n{spec_where}\nClick to choose another model." if spec_where.startswith("remote")
                         else f"{full}\nClick to choose another model.")
         self.setProperty("remote", spec is not None and connection_of(spec) is not None)
         self.style().unpolish(self)
         self.style().polish(self)
+
+    def _fitted(self, spec: str | None, full: str) -> str:
+        """The button's text within MAX_TEXT_PX. Where the model runs and what it does stay
+        readable: a failure's reason is cut first (the banner and the tooltip give it whole),
+        then a long model name in its middle."""
+        metrics = self.fontMetrics()
+        if spec is None:
+            return metrics.elidedText(full, Qt.TextElideMode.ElideRight, MAX_TEXT_PX)
+        name, rest = self._parts(spec, reason_chars=24)
+        if metrics.horizontalAdvance(name + rest) > MAX_TEXT_PX:
+            name, rest = self._parts(spec, reason_chars=0)
+        room = MAX_TEXT_PX - metrics.horizontalAdvance(rest)
+        if room < metrics.horizontalAdvance("MMMMMM"):  # the rest alone is too long: cut its end
+            return metrics.elidedText(name + rest, Qt.TextElideMode.ElideRight, MAX_TEXT_PX)
+        return metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, room) + rest
 
     def _entry(self, spec: str, *, short: bool = False) -> tuple[str, str]:
         """(name, where it runs) of spec: as the list names it, or as the loaded model says."""
