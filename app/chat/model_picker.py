@@ -222,7 +222,7 @@ class ModelPicker(QToolButton):
         if current is not None and all(e.spec != current for e in entries):
             entries.append(PickerEntry(current, *self._entry(current)))
         for entry in entries:
-            state = state_text(entry.spec, self._state, self._ready, reason_chars=80)
+            state = state_text(entry.spec, self._state, self._ready, reason_chars=48)
             action = QAction(f"{entry.name}\t{entry.where} · {state}", self.menu_)
             action.setCheckable(True)
             action.setChecked(entry.spec == (pending or current))
