@@ -1,6 +1,7 @@
-"""The model picker at the top of the chat, driven with the mouse: it lists the demo, the installed
-models and each saved connection's model with where it runs and its state, switches in one click
-(saved like Settings), runs the chat on a remote model, and says when a switch waits for an answer."""
+"""The model picker at the top of the chat (app/chat/model_picker.py, model_choices.py), driven
+with the mouse: it lists the demo, the installed models and each saved connection's model with
+where it runs and its state, switches in one click (saved like Settings), runs the chat on a
+remote model, and says when a switch waits for an answer."""
 
 from __future__ import annotations
 
@@ -257,7 +258,8 @@ def test_the_window_runs_on_another_ponder(qtbot, qloop, ponder_home, tmp_path):
 def test_a_long_model_name_gives_way_to_where_it_runs_and_the_waiting_switch(qtbot):
     from types import SimpleNamespace
 
-    from app.chat.model_picker import MAX_TEXT_PX, ModelPicker, PickerEntry
+    from app.chat.model_choices import PickerEntry
+    from app.chat.model_picker import MAX_TEXT_PX, ModelPicker
     from engine.catalog.setup import ModelSetup
     from engine.host import ModelWanted
 
