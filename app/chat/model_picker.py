@@ -8,14 +8,15 @@ an entry comes from the newest state and the model loaded now. Choosing an entry
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QSizePolicy, QToolButton, QWidget
 
 from app.chat.model_choices import LOCAL, PickerEntry, display_name, model_entries, state_text
-from engine.host import Closed, HostState, Idle, Ready, Switching
+from engine.host import Checking, Closed, HostState, Idle, Loading, Ready, Switching
 from engine.host.kinds import connection_of
 from engine.models import DEMO
 
@@ -51,12 +52,24 @@ class ModelPicker(QToolButton):
         self.menu_.aboutToShow.connect(self._fill)
         self.setMenu(self.menu_)
         self._group = QActionGroup(self)
+        # A load reports no progress (onnxruntime-genai's loader is one call): show how long it runs.
+        self._since: float | None = None
+        self._clock = QTimer(self)
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self._show)
         self._show()
 
     # --- input ---
 
     def show_state(self, state: HostState, ready: Ready | None) -> None:
         """The host published `state`; `ready` is the model loaded now (host.ready)."""
+        busy = isinstance(state, (Checking, Loading))
+        if not busy:
+            self._since = None
+            self._clock.stop()
+        elif self._since is None or state.generation != self._state.generation:
+            self._since = time.monotonic()
+            self._clock.start()
         self._state, self._ready = state, ready
         self._show()
 
@@ -88,6 +101,10 @@ class ModelPicker(QToolButton):
         """The model's name, and the rest: where it runs, its state or the switch that waits."""
         state = state_text(spec, self._state, self._ready, reason_chars=reason_chars)
         name, where = self._entry(spec, short=True)
+        if self._since is not None and getattr(self._state, "wanted", None) is not None \
+                and self._state.wanted.spec == spec:  # type: ignore[union-attr]
+            seconds = int(time.monotonic() - self._since)
+            state += f" {seconds} s" if seconds >= 1 else ""
         if isinstance(self._state, Switching) and self._state.wanted.spec != spec:
             what = "the summary" if "summary" in self._state.waiting_for else "this answer"
             return name, f" · {where} → {self._entry(self._state.wanted.spec)[0]} after {what}"

@@ -277,3 +277,22 @@ def test_a_long_model_name_gives_way_to_where_it_runs_and_the_waiting_switch(qtb
     assert text.startswith("an-or") and "…me-q4" in text and text.endswith(" · remote: gpu-box → Demo model after this answer  ▾")
     assert picker.fontMetrics().horizontalAdvance(text) <= MAX_TEXT_PX + picker.fontMetrics().horizontalAdvance("  ▾")
     assert long_name in picker.toolTip() and "10.0.0.5:8000" in picker.toolTip()
+
+
+def test_a_load_shows_how_long_it_has_run(qtbot):
+    from types import SimpleNamespace
+
+    from app.chat.model_choices import PickerEntry
+    from app.chat.model_picker import ModelPicker
+    from engine.catalog.setup import ModelSetup
+    from engine.host import Loading, ModelWanted
+
+    picker = ModelPicker(lambda: [PickerEntry("big", "big", "on this computer")])
+    qtbot.addWidget(picker)
+    picker.show_state(Loading(1, ModelWanted("big")), None)
+    assert picker.text() == "big · on this computer · loading…  ▾"
+    qtbot.waitUntil(lambda: picker.text() == "big · on this computer · loading… 1 s  ▾", timeout=3_000)
+    loaded = SimpleNamespace(provider=SimpleNamespace(label="CPU"))
+    ready = Ready(1, ModelWanted("big"), loaded, ModelSetup())
+    picker.show_state(ready, ready)
+    assert picker.text() == "big · on this computer · ready on CPU  ▾" and not picker._clock.isActive()
