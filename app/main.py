@@ -29,7 +29,7 @@ from app.theme import Theme, apply_theme, pick_theme, system_is_dark
 from engine.assistant import Assistant
 from engine.errors import PonderError
 from engine.host import Checking, HostState, LoadFailed, Loading, ModelHost, Ready, Switching
-from engine.host.kinds import KindBackend, saved_connections
+from engine.host.kinds import KindBackend, connection_of, saved_connections
 from engine.models import DEMO, default_model
 from engine.paths import Paths, demo_model_dir, resources_dir
 from engine.service import INFERENCE_THREAD, InferenceService, LoadResult
@@ -250,8 +250,6 @@ def leave_if_a_load_runs(code: int) -> None:
 
 
 def _display_name(spec: str) -> str:
-    from engine.host.kinds import connection_of
-
     if spec == DEMO:
         return "the demo model"
     name = connection_of(spec)
