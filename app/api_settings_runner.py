@@ -54,6 +54,9 @@ class WindowApi(QObject):
             task = self.app.load_task
             failed = task is not None and task.done()
             return ModelStatus(error="no model is loaded" if failed else None)
+        if getattr(result, "folder", None) is None:
+            return ModelStatus(error="the window's model is a remote one; the local API serves only "
+                                     "a model on this computer")
         if self._served is None or self._served[0] is not result:
             self._served = (result, _describe(result))
         return ModelStatus(self._served[1])

@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if run.unclean:
             _after_unclean_shutdown(paths)
         code = _dispatch(args, paths)
-    if args.command is None and not (args.self_test or args.run_session):
+    if args.command is None and not (args.self_test or args.run_scenario):
         from app.main import leave_if_a_load_runs
 
         leave_if_a_load_runs(code)  # quit during a model load: exit now, not when it ends

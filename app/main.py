@@ -29,6 +29,7 @@ from app.theme import Theme, apply_theme, pick_theme, system_is_dark
 from engine.assistant import Assistant
 from engine.errors import PonderError
 from engine.host import Checking, HostState, LoadFailed, Loading, ModelHost, Ready, Switching
+from engine.host.kinds import KindBackend, connection_of, saved_connections
 from engine.models import DEMO, default_model
 from engine.paths import Paths, demo_model_dir, resources_dir
 from engine.service import INFERENCE_THREAD, InferenceService, LoadResult
@@ -90,8 +91,8 @@ class PonderApp:
         if isinstance(state, Switching):
             name = _display_name(state.wanted.spec)
             what = "the summary" if "summary" in state.waiting_for else "the current answer"
-            self.window.notice_banner.show_message(f"{name} will be loaded when {what} has finished.",
-                                                   kind="info")
+            self.window.notice_banner.show_message(f"{name[:1].upper()}{name[1:]} will be loaded when {what} "
+                                                   "has finished.", kind="info")
             self._switch_notice = True
         elif isinstance(state, Checking):
             self._hide_switch_notice()
@@ -110,8 +111,20 @@ class PonderApp:
             self.window.notice_banner.hide()
             self._switch_notice = False
 
+    def choose_model(self, spec: str) -> None:
+        """The model picker's choice: saved as the "model" setting, as Settings does, and loaded
+        (after the running answer or summary, if one runs)."""
+        if spec != self.settings.get("model"):
+            self.remember("model", spec)
+            return
+        wanted = getattr(self.host.state, "wanted", None)
+        if self.model_override is not None or wanted is None or wanted.spec != spec \
+                or isinstance(self.host.state, LoadFailed):  # --model won, or it failed: load it (again)
+            self.model_override = None
+            self.start_loading()
+
     def _loaded(self, result: LoadResult) -> None:
-        demo = result.folder.path == demo_model_dir().resolve()
+        demo = isinstance(result, LoadResult) and result.folder.path == demo_model_dir().resolve()
         self.controller.greedy = demo  # the demo model is reliable only with greedy decoding
         self.controller.model_loaded(result)
         self.window.status.model_loaded(result)
@@ -237,7 +250,10 @@ def leave_if_a_load_runs(code: int) -> None:
 
 
 def _display_name(spec: str) -> str:
-    return "the demo model" if spec == DEMO else spec
+    if spec == DEMO:
+        return "the demo model"
+    name = connection_of(spec)
+    return f"the model of {name}" if name is not None else spec
 
 
 def _point_size(qapp: QApplication, settings: Settings) -> float:
@@ -255,9 +271,10 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
     settings = loaded.settings
     theme = pick_theme(settings.get("theme"), system_is_dark(qapp))
     apply_theme(qapp, theme, settings.get("font_size"))
-    if host is None:
-        host = ModelHost(service or InferenceService(paths=paths), paths=paths)
-    service, assistant = host.backend, host.assistant
+    if host is None:  # local models on the inference thread, "remote:NAME" on a saved connection
+        host = ModelHost(KindBackend(service or InferenceService(paths=paths), saved_connections(paths)),
+                         paths=paths)
+    service, assistant = getattr(host.backend, "local", host.backend), host.assistant
     controller = ChatController(assistant, settings)
     math = MathImages(color=theme.markdown.text, point_size=_point_size(qapp, settings),
                       scale=qapp.devicePixelRatio() if hasattr(qapp, "devicePixelRatio") else 1.0)
@@ -299,6 +316,10 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
     from app.connections_dialog import attach_connections
 
     attach_connections(app)
+    # The model picker at the top of the chat (app/chat/model_picker.py).
+    from app.chat.model_picker import attach_model_picker
+
+    attach_model_picker(app)
     window.quit_action.triggered.disconnect()
     window.quit_action.triggered.connect(app.quit)
     return app

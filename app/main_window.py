@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
         top_row = QHBoxLayout(top)
         top_row.setContentsMargins(12, 6, 12, 6)
         top_row.addWidget(self.new_chat_button)
+        self._top_row = top_row
         top_row.addStretch(1)
         top_row.addWidget(self.title)
         top_row.addStretch(1)
@@ -126,6 +127,10 @@ class MainWindow(QMainWindow):
             self.menus[menu].addAction(action)
         self.addAction(action)
         return action
+
+    def add_to_top_bar(self, widget: QWidget) -> None:
+        """Put a control in the top bar, left of the chat's title (e.g. the model picker)."""
+        self._top_row.insertWidget(self._top_row.indexOf(self.new_chat_button) + 1, widget)
 
     def add_sidebar(self, widget: QWidget, *, width: int = 260) -> None:
         """Put a panel left of the chat (e.g. the conversation list)."""

@@ -48,6 +48,13 @@ class StatusBar(QStatusBar):
         self.provider.setToolTip("")
 
     def model_loaded(self, result: LoadResult) -> None:
+        endpoint = getattr(result, "endpoint", None)  # a RemoteLoadResult: say where it runs
+        if endpoint is not None:
+            self.model.setText(endpoint.model)
+            self.model.setToolTip(result.summary)
+            self.provider.setText(result.where)
+            self.provider.setToolTip(f"Your prompts go to {endpoint.base_url}")
+            return
         self.model.setText(result.folder.name)
         self.model.setToolTip(str(result.folder.path))
         self.provider.setText(result.summary)

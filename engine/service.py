@@ -157,6 +157,10 @@ class InferenceService:
         """Forget the default session's cached conversation (a new chat)."""
         return self.forget(DEFAULT_SESSION)
 
+    def unload(self) -> Future[None]:
+        """Free the model (another kind of engine, a remote one, takes over); a later load loads again."""
+        return self._executor.submit(self._unload)
+
     def close(self) -> None:
         """Free the model and stop the thread. A running turn is waited for (the host cancels
         turns first); a queued load is skipped. A load already under way cannot be stopped, so

@@ -99,7 +99,8 @@ def hotkey_problem(text: str) -> str:
 
 
 SCHEMA: tuple[Setting, ...] = (
-    Setting("model", str, "", "Model", "An installed model's name, a model folder, or 'demo'. "
+    Setting("model", str, "", "Model", "An installed model's name, a model folder, 'demo', or "
+            "'remote:NAME' for a saved connection's model. "
             "Empty: the first installed model, else the demo.", "Model"),
     Setting("provider", str, "auto", "Provider", "Where the model runs. 'auto' tries NPU, then GPU, "
             "then CPU, and keeps the first that works.", "Model", choices=PROVIDER_KEYS),

@@ -132,7 +132,8 @@ class ChatView(QWidget):
     def _meter(self, stats: Stats | None, *, live: bool) -> None:
         model = self.controller.model
         meter = self.composer.context_meter
-        meter.set_context(model.folder.context_length if model is not None else 0)
+        folder = getattr(model, "folder", None)  # a remote model's context is the server's: not shown
+        meter.set_context(folder.context_length if folder is not None else 0)
         if stats is not None and stats.prompt_tokens:
             meter.show_usage(used_tokens(stats, live=live))
 

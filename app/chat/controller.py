@@ -84,8 +84,9 @@ class ChatController:
         question = question.strip()
         if self.busy or (not question and attachment is None):
             return False
-        if attachment is not None and self.model is not None:
-            attachment = attachment.fitted_to(self.model.folder.context_length)
+        folder = getattr(self.model, "folder", None)  # a remote model has none: its server limits it
+        if attachment is not None and folder is not None:
+            attachment = attachment.fitted_to(folder.context_length)
         exchange = Exchange(question, attachment)
         self.conversation.exchanges.append(exchange)
         self._notify("exchange_added", exchange)

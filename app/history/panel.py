@@ -241,6 +241,9 @@ class HistoryPanel(QObject):
         model = self.controller.model
         if model is None:
             return MessageMeta()
+        endpoint = getattr(model, "endpoint", None)  # a remote model (as `ponder ask` records it)
+        if endpoint is not None:
+            return MessageMeta(model=endpoint.model, provider="remote")
         return MessageMeta(model=model.folder.name, provider=model.provider.key)
 
     def _saved(self, conversation_id: int) -> None:

@@ -169,7 +169,11 @@ class WindowQuickActions(QObject):
             ready = await self.app.host.wait_ready()  # the newest model asked for, once loaded
         except PonderError:
             raise PonderError("The model could not be loaded. The main window says why.") from None
-        return ready.result.folder.path
+        folder = getattr(ready.result, "folder", None)
+        if folder is None:
+            raise PonderError("Quick actions run on a model on this computer for now; the window's model "
+                              "is a remote one. Pick a local model in the model picker.")
+        return folder.path
 
     def _sampling(self) -> Sampling:
         settings = self.app.settings

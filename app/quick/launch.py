@@ -23,7 +23,9 @@ from app.quick.hotkey import DEFAULT_HOTKEY, NATIVE, HotkeyError, hotkey_support
 from app.quick.instance import OPEN_CHAT, InstanceServer
 from app.quick.tray import Tray
 from app.theme import apply_theme, pick_theme, system_is_dark
+from engine.errors import PonderError
 from engine.host import Idle, LoadFailed, ModelHost
+from engine.host.kinds import KindBackend, saved_connections
 from engine.models import default_model
 from engine.paths import Paths, resources_dir
 from engine.quick_actions.handoff import hand_over
@@ -40,8 +42,10 @@ class QuickApp:
                  hotkey: str = DEFAULT_HOTKEY, use_tray: bool = True) -> None:
         self.qapp, self.paths = qapp, paths
         # The model goes through the host as everywhere: files verified, catalog setup applied.
-        self.host = ModelHost(InferenceService(paths=paths), paths=paths)
-        self.service, self.assistant = self.host.backend, self.host.assistant
+        # (The chat window it opens shares this host, and its model picker may choose a remote model.)
+        self.service = InferenceService(paths=paths)
+        self.host = ModelHost(KindBackend(self.service, saved_connections(paths)), paths=paths)
+        self.assistant = self.host.assistant
         self.model_spec = model or default_model(paths)
         self.provider = provider or "auto"
         self.result: LoadResult | None = None
@@ -85,8 +89,12 @@ class QuickApp:
         if isinstance(self.host.state, (Idle, LoadFailed)):
             self.host.switch(self.model_spec, self.provider)
         ready = await self.host.wait_ready()
+        folder = getattr(ready.result, "folder", None)
+        if folder is None:
+            raise PonderError("Quick actions run on a model on this computer for now; the chat window's "
+                              "model is a remote one. Pick a local model in its model picker.")
         self.result = ready.result
-        return ready.result.folder.path
+        return folder.path
 
     def open_chat(self, question: str, answer: str) -> None:
         """The chat window, sharing this process's model; with the quick exchange in it if given."""

@@ -269,15 +269,19 @@ def _retrieve(future: asyncio.Future) -> None:
 
 
 def _setup_for_spec(spec: str, paths: Paths | None) -> ModelSetup:
-    from engine.catalog.setup import setup_for_spec
+    from engine.catalog.setup import ModelSetup, setup_for_spec
+    from engine.host.kinds import connection_of
 
+    if connection_of(spec) is not None:
+        return ModelSetup()  # a served model: no files here and no catalog entry to match
     return setup_for_spec(spec, paths)
 
 
 def _full_check_pending(spec: str, paths: Paths | None) -> bool:
     from engine.download.integrity import full_check_pending
+    from engine.host.kinds import REMOTE_PREFIX
     from engine.models import DEMO
 
-    if paths is None or spec == DEMO or "/" in spec or "\\" in spec:
+    if paths is None or spec == DEMO or "/" in spec or "\\" in spec or spec.startswith(REMOTE_PREFIX):
         return False
     return full_check_pending(paths.models / spec)

@@ -51,3 +51,11 @@ def remote_host(choice: RemoteChoice, paths: Paths | None = None) -> ModelHost:
 
     return ModelHost(RemoteBackend(choice), paths=paths,  # type: ignore[arg-type]
                      setup=lambda _spec, _paths: ModelSetup(), full_check=lambda _spec: False)
+
+
+def connection_backend(paths: Paths, name: str) -> RemoteBackend:
+    """The backend of the saved connection `name` (its key from the keyring). Blocking."""
+    from engine.remote.connections import ConnectionStore
+
+    connection, endpoint = ConnectionStore.for_paths(paths).endpoint(name)
+    return RemoteBackend(RemoteChoice(endpoint, connection.server))
