@@ -111,6 +111,9 @@ def _hold_after_first_thought(ponder, monkeypatch) -> threading.Event:
     inference thread (in the event callback it calls) gives the test a user's reaction time."""
     release = threading.Event()
     real_generate = ponder.service.generate
+    # One event per token: with the usual 16 ms frames the demo model's whole thinking (and the
+    # start of its answer) can come in the first batch, so the hold would land after the thinking.
+    monkeypatch.setattr(ponder.service, "_frame_s", 0)
 
     def generate(request, control, emit, **kwargs):
         held = []

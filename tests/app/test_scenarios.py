@@ -24,11 +24,18 @@ def test_the_scenarios_are_a_fixed_list():
     assert sorted(action.choices) == ["keyring-backends", "offline-proof"]
 
 
-def test_the_keyring_scenario_reports_the_backends(ponder_home, capsys, monkeypatch):
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")  # never the login keyring
-    assert main(["--run-scenario", "keyring-backends"]) == 0
-    out = capsys.readouterr().out
-    assert "backends:" in out and "effective: keyring.backends.fail" in out
+def test_the_keyring_scenario_reports_the_backends(ponder_home):
+    import os
+    import subprocess
+    import sys
+
+    # A process of its own: keyring keeps the backend it chose first for the rest of a process.
+    env = dict(os.environ, PONDER_HOME=str(ponder_home.data.parent),
+               PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")  # never the login keyring
+    result = subprocess.run([sys.executable, "-m", "app", "--run-scenario", "keyring-backends"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "backends:" in result.stdout and "effective: keyring.backends.fail" in result.stdout
 
 
 def test_the_offline_proof_scenario_runs_from_a_checkout(ponder_home):

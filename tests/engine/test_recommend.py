@@ -115,7 +115,7 @@ def test_the_kv_cache_at_the_chosen_effort_is_counted(catalog):
     from engine.memory import turn_tokens
 
     # 12 GB GPU with 11.5 GB free: the 14B's weights (11 GB) fit, but not with high effort's KV.
-    machine = machine_from(hardware(16, 10, gpus=["NVIDIA GPU (card0)"]), CUDA,
+    machine = machine_from(hardware(16, 10, devices=ep_devices.WINDOWS_NVIDIA_LAPTOP), CUDA,
                            (GpuMemory("RTX 4070", int(12 * GB), int(11.5 * GB)),))
     assert recommend(catalog, machine).choice.model.id == "phi-4-reasoning"
     high = recommend(catalog, machine, kv_tokens=turn_tokens(4096, 16384))
