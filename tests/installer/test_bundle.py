@@ -44,3 +44,33 @@ def test_frozen_keyring_finds_the_secret_service_and_no_plaintext_backend(bundle
     assert "keyring.backends.SecretService.Keyring" in result.stdout
     assert "effective: keyring.backends.SecretService" in result.stdout
     assert "keyrings.alt" not in result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_frozen_ponder_serve_answers_an_openai_client_on_loopback(bundle, tmp_path):
+    """The local API's server, schemas and HTTP stack ship in the bundle (pydantic was excluded
+    once, and `ponder serve` then died at import)."""
+    import socket
+
+    import openai
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([str(bundle / "ponder"), "serve", "--model", "demo", "--port", str(port)],
+                              env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "PONDER_HOME": str(tmp_path / "p"),
+                                   "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="none", max_retries=20)
+        completion = client.chat.completions.create(
+            model="demo", messages=[{"role": "user", "content": "What is 2 plus 3?"}], temperature=0)
+        message = completion.choices[0].message
+        assert message.content and "</think>" not in message.content
+        assert message.model_extra.get("reasoning_content")  # the thinking, apart from the answer
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=60)[0]
+    assert server.returncode in (0, -15), output
+
