@@ -143,19 +143,18 @@ def sse(obj: dict) -> bytes:
 DONE = b"data: [DONE]\n\n"
 
 
-async def respond_whole(completion: Completion, turn: ChatTurn, stops: StopFilter) -> web.Response:
-    """Non-streaming: run the turn to its end, then one JSON body."""
-    outcome = Outcome()
+async def respond_whole(completion: Completion, turn: ChatTurn, stops: StopFilter, outcome: Outcome) -> web.Response:
+    """Non-streaming: run the turn to its end (filling `outcome`), then one JSON body."""
     async for _ in pieces(turn, stops, outcome):
         pass
     return web.json_response(completion.message(outcome), dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
 
 async def respond_stream(request: web.Request, completion: Completion, turn: ChatTurn, stops: StopFilter,
-                         include_usage: bool) -> web.StreamResponse:
-    """Streaming: headers go out with the first piece, so a failure before it (a prompt too long
-    for the context) is still a plain HTTP error; a failure after it is an error event."""
-    outcome = Outcome()
+                         include_usage: bool, outcome: Outcome) -> web.StreamResponse:
+    """Streaming (filling `outcome`): headers go out with the first piece, so a failure before it
+    (a prompt too long for the context) is still a plain HTTP error; a failure after it is an
+    error event."""
     response: web.StreamResponse | None = None
     # With include_usage, OpenAI sends "usage": null in every chunk before the usage chunk.
     usage = {"usage": None} if include_usage else {}
