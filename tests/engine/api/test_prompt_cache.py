@@ -18,38 +18,44 @@ from tests.engine.api.conftest import ENDLESS, QUESTION, start_server
 pytestmark = pytest.mark.timeout(120)
 
 
-def chat(client, messages):
+def chat(client, messages, live):
     completion = client.chat.completions.create(model="demo", messages=messages)
-    return completion.choices[0].message.content, completion.usage
+    # The worker feeds the answer (without its thinking) into the session while the user types;
+    # wait for that idle time instead of racing it.
+    live.host.backend.settled().result(60)
+    usage = completion.usage
+    # cached_tokens is og's own count: prompt tokens less those og computed this request.
+    assert completion.model_extra["ponder"]["computed_prompt_tokens"] == computed(usage)
+    return completion.choices[0].message.content, usage
 
 
 def computed(usage) -> int:
     return usage.prompt_tokens - usage.prompt_tokens_details.cached_tokens
 
 
-def test_a_follow_up_computes_only_its_new_messages(client):
+def test_a_follow_up_computes_only_its_new_messages(client, live):
     first = [{"role": "user", "content": "What is 12 plus 30?"}]
-    answer, usage = chat(client, first)
+    answer, usage = chat(client, first, live)
     follow_up = first + [{"role": "assistant", "content": answer}, {"role": "user", "content": QUESTION}]
-    answer, again = chat(client, follow_up)
+    answer, again = chat(client, follow_up, live)
     # Everything the first request sent is cached; only the answer and the new question are fed.
     assert again.prompt_tokens_details.cached_tokens >= usage.prompt_tokens
     assert computed(again) < again.prompt_tokens - usage.prompt_tokens + 2
     third = follow_up + [{"role": "assistant", "content": answer}, {"role": "user", "content": "What is 1 plus 2?"}]
-    _, usage3 = chat(client, third)
+    _, usage3 = chat(client, third, live)
     assert usage3.prompt_tokens_details.cached_tokens >= again.prompt_tokens
     assert computed(usage3) < usage3.prompt_tokens - again.prompt_tokens + 2
 
 
-def test_two_interleaved_conversations_each_keep_their_cache(client):
+def test_two_interleaved_conversations_each_keep_their_cache(client, live):
     a = [{"role": "user", "content": "What is 21 plus 14?"}]
     b = [{"role": "user", "content": "What is 63 plus 18?"}]
-    answer_a, usage_a = chat(client, a)
-    answer_b, usage_b = chat(client, b)
+    answer_a, usage_a = chat(client, a, live)
+    answer_b, usage_b = chat(client, b, live)
     a += [{"role": "assistant", "content": answer_a}, {"role": "user", "content": "What is 5 plus 6?"}]
     b += [{"role": "assistant", "content": answer_b}, {"role": "user", "content": "What is 7 plus 8?"}]
-    _, follow_a = chat(client, a)
-    _, follow_b = chat(client, b)
+    _, follow_a = chat(client, a, live)
+    _, follow_b = chat(client, b, live)
     assert follow_a.prompt_tokens_details.cached_tokens >= usage_a.prompt_tokens
     assert follow_b.prompt_tokens_details.cached_tokens >= usage_b.prompt_tokens
     assert computed(follow_a) < follow_a.prompt_tokens - usage_a.prompt_tokens + 2
