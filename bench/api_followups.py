@@ -10,6 +10,7 @@ sends each follow-up at once).
 
     python -m bench.api_followups                       # the demo model, 10 turns
     python -m bench.api_followups --model bench/models/phi4-mini-shape-L8 --turns 4 --json out.json
+    python -m bench.api_followups --conversations 2 --sessions 1   # two clients, one cached conversation
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def question(turn: int, words: int) -> str:
 class Server:
     """The API server on the engine host, on a loop thread of its own (as the CLI runs it)."""
 
-    def __init__(self, model: str, threads: int | None) -> None:
+    def __init__(self, model: str, threads: int | None, sessions: int) -> None:
         from engine.api.model import HostStatus
         from engine.api.security import ServerConfig
         from engine.api.server import ApiServer
@@ -47,7 +48,7 @@ class Server:
         self.thread = threading.Thread(target=self.loop.run_forever, name="api-bench-loop", daemon=True)
         self.thread.start()
         self.host = ModelHost(InferenceService())
-        self.server = ApiServer(self.host.assistant, HostStatus(self.host), ServerConfig(port=0))
+        self.server = ApiServer(self.host.assistant, HostStatus(self.host), ServerConfig(port=0, sessions=sessions))
         self.call(self.server.start())
         self.call(self.host.load(model, "cpu", threads=threads), timeout=600)
 
@@ -81,38 +82,37 @@ def run(args: argparse.Namespace) -> dict:
     from engine.paths import demo_model_dir
 
     model = str(demo_model_dir()) if args.model == "demo" else str(args.model)
-    server = Server(model, args.threads)
+    server = Server(model, args.threads, args.sessions)
     turns = []
-    messages: list[dict] = []
+    # --conversations of them, taking turns (clients that share one server).
+    conversations: list[list[dict]] = [[] for _ in range(args.conversations)]
     try:
         with OpenAI(base_url=server.url, api_key="unused", max_retries=0, timeout=600) as client:
             served = client.models.list().data[0].id
             for turn in range(1, args.turns + 1):
-                messages.append({"role": "user", "content": question(turn, args.question_tokens)})
-                started = time.perf_counter()
-                completion = client.chat.completions.create(model=served, messages=messages, temperature=0,
-                                                            max_tokens=args.new_tokens)
-                wall = time.perf_counter() - started
-                usage, extra = completion.usage, completion.model_extra["ponder"]
-                cached = usage.prompt_tokens_details.cached_tokens
-                settle_s = server.settled() if args.wait_settled else None
-                row = {"turn": turn, "prompt_tokens": usage.prompt_tokens, "cached": cached,
-                       "computed": extra["computed_prompt_tokens"], "ttft_s": extra["time_to_first_token_s"],
-                       "request_s": wall, "settle_s": settle_s}
-                turns.append(row)
-                print(f"turn {turn:2d}: prompt {row['prompt_tokens']:5d}  cached {cached:5d}  "
-                      f"computed {row['computed']:5d}  ttft {row['ttft_s']:6.3f} s  request {wall:6.3f} s"
-                      + (f"  idle work after it {settle_s:6.2f} s" if settle_s is not None else ""), flush=True)
-                messages.append({"role": "assistant", "content": completion.choices[0].message.content or ""})
+                for number, messages in enumerate(conversations, 1):
+                    messages.append({"role": "user", "content": question(turn + 100 * (number - 1), args.question_tokens)})
+                    row = ask(client, served, messages, args.new_tokens)
+                    row = {"turn": turn, "conversation": number, **row,
+                           "settle_s": server.settled() if args.wait_settled else None}
+                    turns.append(row)
+                    print(f"turn {turn:2d}{f' (conversation {number})' if args.conversations > 1 else ''}: "
+                          f"prompt {row['prompt_tokens']:5d}  cached {row['cached']:5d}  "
+                          f"computed {row['computed']:5d}  ttft {row['ttft_s']:6.3f} s  request {row['request_s']:6.3f} s"
+                          + (f"  idle work after it {row['settle_s']:6.2f} s" if args.wait_settled else ""),
+                          flush=True)
     finally:
         server.close()
-    ratios = [t["ttft_s"] / turns[0]["ttft_s"] for t in turns[1:] if turns[0]["ttft_s"]]
+    turns_first = [t for t in turns if t["turn"] == 1]
+    follow_ups = [t for t in turns if t["turn"] > 1]
+    first_ttft = statistics.median(t["ttft_s"] for t in turns_first)
+    ratios = [t["ttft_s"] / first_ttft for t in follow_ups if first_ttft]
     summary = {
         "ttft_ratio_median": statistics.median(ratios) if ratios else None,
         "ttft_ratio_max": max(ratios, default=None),
-        "first_turn_computed": turns[0]["computed"],
-        "follow_up_computed_max": max((t["computed"] for t in turns[1:]), default=None),
-        "follow_ups_with_no_cache": sum(1 for t in turns[1:] if t["cached"] == 0),
+        "first_turn_computed": turns_first[0]["computed"],
+        "follow_up_computed_max": max((t["computed"] for t in follow_ups), default=None),
+        "follow_ups_with_no_cache": sum(1 for t in follow_ups if t["cached"] == 0),
     }
     if ratios:
         print(f"follow-up ttft / turn-1 ttft: median {summary['ttft_ratio_median']:.2f}, "
@@ -120,6 +120,19 @@ def run(args: argparse.Namespace) -> dict:
               f"{summary['follow_ups_with_no_cache']}")
     return {"machine": machine().__dict__, "args": {k: str(v) for k, v in vars(args).items()}, "turns": turns,
             "summary": summary}
+
+
+def ask(client, served: str, messages: list[dict], new_tokens: int) -> dict:
+    """One request, greedy; its answer is appended to `messages` as the client sends it back."""
+    started = time.perf_counter()
+    completion = client.chat.completions.create(model=served, messages=messages, temperature=0,
+                                                max_tokens=new_tokens)
+    wall = time.perf_counter() - started
+    usage, extra = completion.usage, completion.model_extra["ponder"]
+    messages.append({"role": "assistant", "content": completion.choices[0].message.content or ""})
+    return {"prompt_tokens": usage.prompt_tokens, "cached": usage.prompt_tokens_details.cached_tokens,
+            "computed": extra["computed_prompt_tokens"], "ttft_s": extra["time_to_first_token_s"],
+            "request_s": wall}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="cap on each turn's new tokens (the demo answers within 64; a turn cut inside "
                              "its thinking is not settled, so the next one computes the whole history)")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--conversations", type=int, default=1, help="conversations taking turns (default: 1)")
+    parser.add_argument("--sessions", type=int, default=2,
+                        help="the server's API sessions (`ponder serve --sessions`; 1 = main before prompt caching)")
     parser.add_argument("--no-wait-settled", dest="wait_settled", action="store_false",
                         help="send each follow-up at once, without the idle time a user's typing gives")
     parser.add_argument("--json", type=Path)

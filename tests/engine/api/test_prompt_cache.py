@@ -4,7 +4,6 @@ holds it, and computes only its new tokens (og's own counts, reported as cached_
 from __future__ import annotations
 
 import asyncio
-import threading
 
 import openai
 import pytest
@@ -71,8 +70,10 @@ def test_a_model_switch_waits_for_a_running_request_and_the_api_says_503_meanwhi
             stream = client.chat.completions.create(model="demo", stream=True,
                                                     messages=[{"role": "user", "content": ENDLESS}])
             next(iter(stream))  # the turn runs
-            switched = server.call(_switch(server.host))
-            assert isinstance(server.host.state, Switching) and server.host.busy == ("api-0",)
+            # Scheduled on the server's loop ahead of the state check, and switch() runs at once.
+            switched = asyncio.run_coroutine_threadsafe(server.host.load("demo", "cpu"), server.loop)
+            state, busy = server.run(lambda: (server.host.state, server.host.busy))
+            assert isinstance(state, Switching) and busy == ("api-0",)
             status, _, body = request(server.port, "POST", "/v1/chat/completions", chat_body())
             assert status == 503 and body["error"]["code"] == "model_loading"
             stream.close()  # the client goes away: its turn ends, then the switch loads
@@ -81,25 +82,6 @@ def test_a_model_switch_waits_for_a_running_request_and_the_api_says_503_meanwhi
         assert request(server.port, "POST", "/v1/chat/completions", chat_body())[0] == 200
     finally:
         server.close()
-
-
-async def _switch(host):
-    future = host.switch("demo", "cpu")
-    done = threading.Event()
-    outcome: dict = {}
-
-    def settled(f: asyncio.Future) -> None:
-        outcome["value"] = f
-        done.set()
-
-    future.add_done_callback(settled)
-
-    class Waiter:
-        def result(self, timeout):
-            assert done.wait(timeout), "the switch never happened"
-            return outcome["value"].result()
-
-    return Waiter()
 
 
 def _request(*texts: str, system: str = "") -> ChatRequest:
