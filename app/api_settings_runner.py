@@ -37,7 +37,10 @@ class WindowApi(QObject):
         self.server: ApiServer | None = None
         self.key: str | None = None
         self.error = ""
+        if app.host is None:
+            raise ValueError("the Local API runs on the window's engine host")  # build_app always makes one
         # The window's host: API turns hold it, so a model switch waits for them.
+        self.host = app.host
         self._status = HostStatus(app.host)
         self._task: asyncio.Task | None = None
         self._again = False
@@ -92,7 +95,7 @@ class WindowApi(QObject):
         try:
             self.key = await asyncio.to_thread(self._key)
             config = ServerConfig(host=HOST, port=port, api_key=self.key)
-            server = ApiServer(self.app.host.assistant, self.model_status, config,
+            server = ApiServer(self.host.assistant, self.model_status, config,
                                budgets=self.app.settings.thinking_budgets,
                                installed=lambda: installed_entries(self.app.paths),
                                on_activity=lambda _activity: self._show())

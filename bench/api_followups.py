@@ -47,7 +47,8 @@ class Server:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="api-bench-loop", daemon=True)
         self.thread.start()
-        self.host = ModelHost(InferenceService())
+        self.service = InferenceService()
+        self.host = ModelHost(self.service)
         self.server = ApiServer(self.host.assistant, HostStatus(self.host), ServerConfig(port=0, sessions=sessions))
         self.call(self.server.start())
         self.call(self.host.load(model, "cpu", threads=threads), timeout=600)
@@ -62,7 +63,7 @@ class Server:
     def settled(self) -> float:
         """Wait for the engine's idle-time work; its seconds."""
         started = time.perf_counter()
-        self.host.backend.settled().result(600)
+        self.service.settled().result(600)
         return time.perf_counter() - started
 
     def close(self) -> None:
