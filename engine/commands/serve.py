@@ -22,6 +22,7 @@ from engine.commands.common import add_model_options, fail, local_host
 from engine.errors import PonderError
 from engine.models import default_model
 from engine.paths import Paths
+from engine.sessions import MAX_SESSIONS
 
 DEFAULT_PORT = 8745
 
@@ -44,9 +45,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="accept this name in the Host header besides the bound address and localhost")
     parser.add_argument("--max-waiting", type=int, default=64, metavar="N",
                         help="requests that may wait in line; more get 429 (default: 64)")
-    parser.add_argument("--sessions", type=int, default=DEFAULT_SESSIONS, metavar="N",
+    parser.add_argument("--sessions", type=_sessions, default=DEFAULT_SESSIONS, metavar="N",
                         help="conversations kept cached at once, so a follow-up computes only its new "
-                             f"messages (default: {DEFAULT_SESSIONS}; each holds its own KV cache)")
+                             f"messages (1-{MAX_SESSIONS}; default: {DEFAULT_SESSIONS}; each holds its own KV cache)")
     parser.set_defaults(handler=run)
 
 
@@ -60,6 +61,17 @@ def _port(text: str) -> int:
     return port
 
 
+def _sessions(text: str) -> int:
+    # The worker keeps at most MAX_SESSIONS engines resident: more would evict each other's caches.
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= MAX_SESSIONS:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of sessions (1-{MAX_SESSIONS})")
+    return count
+
+
 def run(args: argparse.Namespace, paths: Paths) -> int:
     try:
         if args.print_key:
@@ -67,7 +79,7 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
             return 0
         config = ServerConfig(host=args.host, port=args.port, api_key=_key(args),
                               allow_origins=tuple(args.allow_origin), allow_hosts=tuple(args.allow_host),
-                              waiting=max(0, args.max_waiting), sessions=max(1, args.sessions))
+                              waiting=max(0, args.max_waiting), sessions=args.sessions)
     except PonderError as exc:
         return fail(exc)
     return asyncio.run(_serve(args, paths, config))
