@@ -1,8 +1,9 @@
 """The local API server inside the window, following the settings (see app/api_settings.py).
 
 Runs the same ApiServer as `ponder serve`, on the window's qasync loop and the window's engine
-host (no second model; a model switch waits for running API turns), on 127.0.0.1 only, with the keyring's key when a secure keyring
-exists. Requests get their own engine sessions and are not saved to the history.
+host (no second model; a model switch waits for running API turns), on 127.0.0.1 only, with the
+keyring's key when a secure keyring exists. Requests get their own engine sessions and are not
+saved to the history.
 """
 
 from __future__ import annotations

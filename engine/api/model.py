@@ -47,6 +47,9 @@ class HostStatus:
 
         state = self.host.state
         if isinstance(state, Ready):
+            if getattr(state.result, "folder", None) is None:  # a RemoteLoadResult (engine/remote)
+                return ModelStatus(error="the model in use is a remote one; the local API serves only a model "
+                                         "on this computer")
             if self._described is None or self._described[0] is not state:
                 self._described = (state, served_model(state.result, state.setup))
             return ModelStatus(self._described[1])
