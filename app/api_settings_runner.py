@@ -1,8 +1,9 @@
 """The local API server inside the window, following the settings (see app/api_settings.py).
 
-Runs the same ApiServer as `ponder serve`, on the window's qasync loop and the window's own
-Assistant (no second model), on 127.0.0.1 only, with the keyring's key when a secure keyring
-exists. Requests get their own engine sessions and are not saved to the history.
+Runs the same ApiServer as `ponder serve`, on the window's qasync loop and the window's engine
+host (no second model; a model switch waits for running API turns), on 127.0.0.1 only, with the
+keyring's key when a secure keyring exists. Requests get their own engine sessions and are not
+saved to the history.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel
 
-from engine.api.model import ModelStatus, ServedModel, installed_entries
+from engine.api.model import HostStatus, ModelStatus, installed_entries
 from engine.api.security import KeyringKeys, ServerConfig
 from engine.errors import PonderError, user_message
 
@@ -37,7 +38,11 @@ class WindowApi(QObject):
         self.server: ApiServer | None = None
         self.key: str | None = None
         self.error = ""
-        self._served: tuple[object, ServedModel] | None = None
+        if app.host is None:
+            raise ValueError("the Local API runs on the window's engine host")  # build_app always makes one
+        # The window's host: API turns hold it, so a model switch waits for them.
+        self.host = app.host
+        self._status = HostStatus(app.host)
         self._task: asyncio.Task | None = None
         self._again = False
         self.label = QLabel(app.window.status)
@@ -49,17 +54,8 @@ class WindowApi(QObject):
     # --- what the server serves ---
 
     def model_status(self) -> ModelStatus:
-        result = self.app.controller.model
-        if result is None:
-            task = self.app.load_task
-            failed = task is not None and task.done()
-            return ModelStatus(error="no model is loaded" if failed else None)
-        if getattr(result, "folder", None) is None:
-            return ModelStatus(error="the window's model is a remote one; the local API serves only "
-                                     "a model on this computer")
-        if self._served is None or self._served[0] is not result:
-            self._served = (result, _describe(result))
-        return ModelStatus(self._served[1])
+        """The window host's model (503 while it checks, loads or waits to switch)."""
+        return self._status()
 
     @property
     def url(self) -> str:
@@ -100,7 +96,7 @@ class WindowApi(QObject):
         try:
             self.key = await asyncio.to_thread(self._key)
             config = ServerConfig(host=HOST, port=port, api_key=self.key)
-            server = ApiServer(self.app.assistant, self.model_status, config,
+            server = ApiServer(self.host.assistant, self.model_status, config,
                                budgets=self.app.settings.thinking_budgets,
                                installed=lambda: installed_entries(self.app.paths),
                                on_activity=lambda _activity: self._show())
@@ -169,17 +165,3 @@ class WindowApi(QObject):
             self.label.show()
         self.changed.emit()
 
-
-def _describe(result) -> ServedModel:
-    """The loaded model as the API describes it (catalog sampling; greedy for the demo)."""
-    from engine.api.model import served_model
-    from engine.catalog.schema import CatalogError
-    from engine.catalog.setup import ModelSetup, setup_for_folder
-
-    try:
-        from engine.catalog.load import load_catalog
-
-        setup = setup_for_folder(result.folder.path, load_catalog())
-    except (CatalogError, OSError):
-        setup = ModelSetup()
-    return served_model(result, setup)

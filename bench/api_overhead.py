@@ -52,23 +52,21 @@ def stream_once(port: int, model: str, tokens: int) -> tuple[int, float]:
 
 
 async def measure(folder: Path, tokens: int, reps: int, clients: int) -> dict:
-    from engine.api.model import ModelSlot
+    from engine.api.model import HostStatus, served_model
     from engine.api.security import ServerConfig
     from engine.api.server import ApiServer
-    from engine.assistant import Assistant
-    from engine.commands.serve import load_model
+    from engine.host import ModelHost
     from engine.request import Sampling, ask
     from engine.service import InferenceService
 
-    service = InferenceService()
-    assistant = Assistant(service)
-    slot = ModelSlot()
-    server = ApiServer(assistant, slot, ServerConfig(port=0, waiting=clients))
+    host = ModelHost(InferenceService())  # as `ponder serve` runs it
+    assistant = host.assistant
+    server = ApiServer(assistant, HostStatus(host), ServerConfig(port=0, waiting=clients))
     pool = ProcessPoolExecutor(max(clients, 1))  # clients are other programs: no shared GIL
     loop = asyncio.get_running_loop()
     try:
-        model = await load_model(assistant, str(folder), "cpu", None)
-        slot.loaded(model)
+        ready = await host.load(str(folder), "cpu")
+        model = served_model(ready.result, ready.setup)
         await server.start()
         request = ask(PROMPT, sampling=Sampling(greedy=True), max_new_tokens=tokens)
 
@@ -119,7 +117,7 @@ async def measure(folder: Path, tokens: int, reps: int, clients: int) -> dict:
     finally:
         await server.stop()
         pool.shutdown()
-        service.close()
+        host.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ this small API does not need; request bodies are validated with pydantic v2 dire
 
 Modules: server (routes, start/stop), guards (Host/Origin/key checks, errors), completions (one chat completion, streamed or
 not), convert (OpenAI body → ChatRequest), schema (the request schema), security (key, Host,
-CORS, bind rules), gate (the bounded request queue), stops (stop strings), errors (OpenAI-shaped
-errors), model (what is served).
+CORS, bind rules), gate (the bounded request queue), sessions (which cached conversation a request
+extends: prompt caching), stops (stop strings), errors (OpenAI-shaped errors), model (what is served,
+from the engine host's state).
 """

@@ -2,8 +2,9 @@
 
 The thinking goes to `reasoning_content` and `reasoning` (the two names clients read), the answer
 alone to `content`. A `ponder` object adds what OpenAI's schema has no field for: whether the
-thinking budget forced the end of the thinking, the budget in force, and notes such as an
-ignored seed. A client that goes away cancels its turn at once (the handler is cancelled, or a
+thinking budget forced the end of the thinking, the budget in force, the prompt tokens computed
+(the rest of `prompt_tokens` came from the cache), the time to the first token, and notes such as
+an ignored seed. A client that goes away cancels its turn at once (the handler is cancelled, or a
 write fails), and the slot is handed on only when the engine is idle again.
 """
 
@@ -98,7 +99,12 @@ class Completion:
 
     def extension(self, outcome: Outcome) -> dict:
         finished = outcome.finished
+        stats = finished.stats if finished else Stats()
         return {
+            # The prompt tokens computed this request (onnxruntime-genai's count; the rest were
+            # cached) and the engine's time to the first token, for clients that measure.
+            "computed_prompt_tokens": stats.computed_prompt_tokens,
+            "time_to_first_token_s": stats.time_to_first_token_s,
             "thinking_forced": bool(finished and finished.thinking_forced),
             "thinking_budget": self.conversion.budget,
             "finish_detail": "stop_sequence" if outcome.stopped_by_string
@@ -143,19 +149,18 @@ def sse(obj: dict) -> bytes:
 DONE = b"data: [DONE]\n\n"
 
 
-async def respond_whole(completion: Completion, turn: ChatTurn, stops: StopFilter) -> web.Response:
-    """Non-streaming: run the turn to its end, then one JSON body."""
-    outcome = Outcome()
+async def respond_whole(completion: Completion, turn: ChatTurn, stops: StopFilter, outcome: Outcome) -> web.Response:
+    """Non-streaming: run the turn to its end (filling `outcome`), then one JSON body."""
     async for _ in pieces(turn, stops, outcome):
         pass
     return web.json_response(completion.message(outcome), dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
 
 async def respond_stream(request: web.Request, completion: Completion, turn: ChatTurn, stops: StopFilter,
-                         include_usage: bool) -> web.StreamResponse:
-    """Streaming: headers go out with the first piece, so a failure before it (a prompt too long
-    for the context) is still a plain HTTP error; a failure after it is an error event."""
-    outcome = Outcome()
+                         include_usage: bool, outcome: Outcome) -> web.StreamResponse:
+    """Streaming (filling `outcome`): headers go out with the first piece, so a failure before it
+    (a prompt too long for the context) is still a plain HTTP error; a failure after it is an
+    error event."""
     response: web.StreamResponse | None = None
     # With include_usage, OpenAI sends "usage": null in every chunk before the usage chunk.
     usage = {"usage": None} if include_usage else {}

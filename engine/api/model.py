@@ -31,23 +31,33 @@ class ModelStatus:
         return self.model is None and self.error is None
 
 
-class ModelSlot:
-    """The current ModelStatus, set by whoever loads the model (`ponder serve`, the window)."""
+class HostStatus:
+    """The ModelStatus of an engine host (engine/host/ModelHost), as the server asks for it.
 
-    def __init__(self) -> None:
-        self.status = ModelStatus()
+    While the host checks, loads or waits to switch models the API answers 503 (a switch waits
+    for the requests already running, and new ones must not keep it waiting for ever).
+    """
 
-    def loading(self) -> None:
-        self.status = ModelStatus()
-
-    def loaded(self, model: ServedModel) -> None:
-        self.status = ModelStatus(model)
-
-    def failed(self, text: str) -> None:
-        self.status = ModelStatus(error=text)
+    def __init__(self, host) -> None:
+        self.host = host
+        self._described: tuple[object, ServedModel] | None = None
 
     def __call__(self) -> ModelStatus:
-        return self.status
+        from engine.host import Closed, LoadFailed, Ready
+
+        state = self.host.state
+        if isinstance(state, Ready):
+            if getattr(state.result, "folder", None) is None:  # a RemoteLoadResult (engine/remote)
+                return ModelStatus(error="the model in use is a remote one; the local API serves only a model "
+                                         "on this computer")
+            if self._described is None or self._described[0] is not state:
+                self._described = (state, served_model(state.result, state.setup))
+            return ModelStatus(self._described[1])
+        if isinstance(state, LoadFailed):
+            return ModelStatus(error=state.error.user_message())
+        if isinstance(state, Closed):
+            return ModelStatus(error="the engine is shutting down")
+        return ModelStatus()  # Idle, Checking, Loading, Switching: loading
 
 
 def served_model(result, setup) -> ServedModel:

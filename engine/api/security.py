@@ -50,6 +50,8 @@ class ServerConfig:
     #: Requests running at once (one per engine session) and waiting in line.
     active: int = 1
     waiting: int = 64
+    #: Engine sessions (cached conversations) the API may use; at least `active` are used.
+    sessions: int = 2
     origins: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from engine.api.completions import Completion, respond_stream, respond_whole
+from engine.api.completions import Completion, Outcome, respond_stream, respond_whole
 from engine.api.convert import Limits, to_request
 from engine.api.errors import ApiError, loading
 from engine.api.gate import QueueFull, RequestGate
@@ -23,6 +23,7 @@ from engine.api.guards import Guards
 from engine.api.model import ModelStatus
 from engine.api.schema import parse_body
 from engine.api.security import ServerConfig, ServerConfigError
+from engine.api.sessions import SessionRouter
 from engine.api.stops import StopFilter
 from engine.assistant import Assistant, ChatTurn
 from engine.budget import PRESETS
@@ -48,9 +49,9 @@ class Activity:
 
 
 class ApiServer:
-    """The local OpenAI-compatible server on one Assistant.
+    """The local OpenAI-compatible server on one Assistant (an engine host's).
 
-    model_status: what is loaded now (engine/api/model.py ModelSlot); budgets: effort name →
+    model_status: what is loaded now (engine/api/model.py HostStatus); budgets: effort name →
     thinking tokens (the user's settings); on_activity: called on the loop when counts change.
     """
 
@@ -61,6 +62,7 @@ class ApiServer:
         self.assistant, self.model_status, self.config = assistant, model_status, config
         self.budgets, self.installed, self.on_activity = budgets, installed, on_activity
         self.gate = RequestGate(config.active, config.waiting)
+        self.sessions = SessionRouter(max(config.sessions, config.active))
         self.activity = Activity()
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
@@ -156,19 +158,24 @@ class ApiServer:
             raise ApiError(429, "Too many requests are waiting; try again shortly.", type="rate_limit_error",
                            code="rate_limit_exceeded", headers={"Retry-After": str(full.retry_after)}) from None
         started = time.monotonic()
-        # One engine session per queue slot, not per request: a bounded number of cached
-        # conversations, and a client's next turn usually finds its prefix still cached.
-        turn = self.assistant.chat(conversion.request, session=f"api-{slot}")
+        # The session whose cached conversation this request extends (prompt caching).
+        session = self.sessions.take(conversion.request)
+        try:
+            turn = self.assistant.chat(conversion.request, session=session)
+        except BaseException:
+            self._leave(None, slot, started, False, lambda: self.sessions.finish(session, conversion.request, None))
+            raise
         self._turns.add(turn)
         completion = Completion(model, conversion)
+        outcome = Outcome()
         ok = False
         try:
             stops = StopFilter(conversion.stops)
             if body.stream:
                 include_usage = bool(body.stream_options and body.stream_options.include_usage)
-                response = await respond_stream(request, completion, turn, stops, include_usage)
+                response = await respond_stream(request, completion, turn, stops, include_usage, outcome)
             else:
-                response = await respond_whole(completion, turn, stops)
+                response = await respond_whole(completion, turn, stops, outcome)
             ok = True
             return response
         except (asyncio.CancelledError, ConnectionResetError):
@@ -176,7 +183,8 @@ class ApiServer:
             raise
         finally:
             turn.cancel()  # no-op once finished; stops the turn of a client that went away
-            self._leave(turn, slot, started, ok)
+            answer = "".join(outcome.answer) if ok and outcome.finished is not None else None
+            self._leave(turn, slot, started, ok, lambda: self.sessions.finish(session, conversion.request, answer))
             log.info("chat %s stream=%s ok=%s %.2fs", completion.id[-8:], body.stream, ok,
                      time.monotonic() - started)
 
@@ -193,13 +201,16 @@ class ApiServer:
         self._changed()
         return slot
 
-    def _leave(self, turn: ChatTurn, slot: int, started: float, ok: bool) -> None:
-        """Hand the slot on once the engine is idle (a cancelled turn takes a step to stop)."""
+    def _leave(self, turn: ChatTurn | None, slot: int, started: float, ok: bool, done: Callable[[], None]) -> None:
+        """Hand the slot and the session on once the engine is idle (a cancelled turn takes a
+        step to stop)."""
         async def release() -> None:
             try:
-                await turn.wait_idle()
+                if turn is not None:
+                    await turn.wait_idle()
             finally:
-                self._turns.discard(turn)
+                done()
+                self._turns.discard(turn)  # type: ignore[arg-type]
                 self.gate.release(slot, time.monotonic() - started)
                 self.activity.running -= 1
                 self.activity.served += ok

@@ -14,7 +14,7 @@ from typing import TextIO
 from engine.budget import ThinkingBudget
 from engine.commands.common import add_model_options, command_host, fail
 from engine.errors import BadRequestError, PonderError
-from engine.events import AnswerDelta, Failed, Finished, FinishReason, ThinkingDelta
+from engine.events import AnswerDelta, Failed, Finished, FinishReason, PromptProgress, ThinkingDelta
 from engine.host import Ready
 from engine.models import default_model
 from engine.paths import Paths
@@ -170,13 +170,15 @@ def _finish_note(event: Finished) -> str:
 
 
 class _JsonPrinter:
-    """One JSON object per line: deltas, then a final 'done' line."""
+    """One JSON object per line: prompt progress and deltas, then a final 'done' line."""
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
 
     def show(self, event: object) -> None:
-        if isinstance(event, ThinkingDelta):
+        if isinstance(event, PromptProgress):  # the prompt is being read: N of M new tokens
+            self._line({"type": "progress", "done": event.done, "total": event.total})
+        elif isinstance(event, ThinkingDelta):
             self._line({"type": "thinking", "text": event.text})
         elif isinstance(event, AnswerDelta):
             self._line({"type": "answer", "text": event.text})

@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from engine.api.model import ModelSlot, ServedModel, installed_entries, served_model
+from engine.api.model import HostStatus, installed_entries, served_model
 from engine.api.security import (
     KeyringKeys,
     ServerConfig,
@@ -17,12 +17,12 @@ from engine.api.security import (
     needs_key,
     read_key_file,
 )
-from engine.assistant import Assistant
-from engine.commands.common import add_model_options, fail
+from engine.api.sessions import DEFAULT_SESSIONS
+from engine.commands.common import add_model_options, fail, local_host
 from engine.errors import PonderError
 from engine.models import default_model
 from engine.paths import Paths
-from engine.service import InferenceService, ModelChoice
+from engine.sessions import MAX_SESSIONS
 
 DEFAULT_PORT = 8745
 
@@ -45,6 +45,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="accept this name in the Host header besides the bound address and localhost")
     parser.add_argument("--max-waiting", type=int, default=64, metavar="N",
                         help="requests that may wait in line; more get 429 (default: 64)")
+    parser.add_argument("--sessions", type=_sessions, default=DEFAULT_SESSIONS, metavar="N",
+                        help="conversations kept cached at once, so a follow-up computes only its new "
+                             f"messages (1-{MAX_SESSIONS}; default: {DEFAULT_SESSIONS}; each holds its own KV cache)")
     parser.set_defaults(handler=run)
 
 
@@ -58,6 +61,17 @@ def _port(text: str) -> int:
     return port
 
 
+def _sessions(text: str) -> int:
+    # The worker keeps at most MAX_SESSIONS engines resident: more would evict each other's caches.
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= MAX_SESSIONS:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of sessions (1-{MAX_SESSIONS})")
+    return count
+
+
 def run(args: argparse.Namespace, paths: Paths) -> int:
     try:
         if args.print_key:
@@ -65,7 +79,7 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
             return 0
         config = ServerConfig(host=args.host, port=args.port, api_key=_key(args),
                               allow_origins=tuple(args.allow_origin), allow_hosts=tuple(args.allow_host),
-                              waiting=max(0, args.max_waiting))
+                              waiting=max(0, args.max_waiting), sessions=args.sessions)
     except PonderError as exc:
         return fail(exc)
     return asyncio.run(_serve(args, paths, config))
@@ -85,27 +99,13 @@ def _key(args: argparse.Namespace) -> str | None:
     return None
 
 
-async def load_model(assistant: Assistant, spec: str, provider: str, paths: Paths) -> ServedModel:
-    """Load the model as `ponder ask` does (catalog setup, then the assistant) and describe it.
-
-    The one place this command loads a model, so the engine host can take it over.
-    """
-    from engine.catalog.setup import setup_for_spec
-
-    setup = await asyncio.to_thread(setup_for_spec, spec, paths)
-    result = await assistant.load(ModelChoice(spec=spec, provider=provider, chat_format=setup.chat_format))
-    return served_model(result, setup)
-
-
 async def _serve(args: argparse.Namespace, paths: Paths, config: ServerConfig) -> int:
     from engine.api.server import ApiServer
     from engine.settings import SettingsStore
 
-    service = InferenceService(paths=paths)
-    assistant = Assistant(service)
-    slot = ModelSlot()
+    host = local_host(paths)  # the one owner of the model, as for every other command
     budgets = SettingsStore(paths.settings_file).load().settings.thinking_budgets()
-    server = ApiServer(assistant, slot, config, budgets=lambda: budgets,
+    server = ApiServer(host.assistant, HostStatus(host), config, budgets=lambda: budgets,
                        installed=lambda: installed_entries(paths))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -121,10 +121,10 @@ async def _serve(args: argparse.Namespace, paths: Paths, config: ServerConfig) -
             return fail(exc)
         print(f"ponder: listening on {server.url} (loading the model…)", file=sys.stderr, flush=True)
         try:
-            model = await load_model(assistant, args.model or default_model(paths), args.provider, paths)
+            ready = await host.load(args.model or default_model(paths), args.provider)
         except PonderError as exc:
             return fail(exc)
-        slot.loaded(model)
+        model = served_model(ready.result, ready.setup)
         key_note = ""
         if config.api_key:
             key_note = "; requests need the API key" + ("" if args.api_key_file else " ('ponder serve --print-key' shows it)")
@@ -133,5 +133,6 @@ async def _serve(args: argparse.Namespace, paths: Paths, config: ServerConfig) -
         await stop.wait()
         return 0
     finally:
+        server.cancel_all()
         await server.stop()
-        await asyncio.to_thread(service.close)
+        host.close()  # the server is down: nothing waits on the loop while the engine closes

@@ -87,3 +87,54 @@ def test_the_local_api_setting_serves_the_window_model(qtbot, ponder):
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
     assert not api.label.isVisible()
+
+
+def test_a_model_switch_in_the_window_waits_for_a_running_api_request(qtbot, ponder):
+    from engine.host import Ready, Switching
+
+    from tests.engine.api.conftest import ENDLESS
+
+    app = ponder
+    api = app.window._local_api
+    backend = MemoryKeyring()
+    api.keys = KeyringKeys(Keyring(provider=lambda: backend, allowed=frozenset({backend_name(backend)})))
+    port = free_port()
+    on = app.settings.copy()
+    on.set("api_enabled", True)
+    on.set("api_port", port)
+    app.apply_settings(on)
+    api.reconcile()
+    qtbot.waitUntil(lambda: api.server is not None, timeout=10_000)
+
+    def client():
+        return openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=api.key, max_retries=0, timeout=60)
+
+    with ThreadPoolExecutor(2) as pool, client() as first:
+        def open_stream():  # off the test's thread: the server runs on this thread's loop
+            stream = first.chat.completions.create(model="demo", stream=True,
+                                                   messages=[{"role": "user", "content": ENDLESS}])
+            next(iter(stream))
+            return stream
+
+        started = pool.submit(open_stream)
+        qtbot.waitUntil(started.done, timeout=30_000)
+        stream = started.result()
+        app.start_loading()  # the same model again: a switch all the same
+        qtbot.waitUntil(lambda: isinstance(app.host.state, Switching), timeout=5_000)
+        assert app.host.busy == ("api-0",)
+
+        def ask():
+            with client() as second:
+                return second.chat.completions.create(model="demo", messages=[{"role": "user", "content": QUESTION}])
+
+        refused = pool.submit(ask)
+        qtbot.waitUntil(refused.done, timeout=30_000)
+        with pytest.raises(openai.InternalServerError) as error:  # 503: the model is about to change
+            refused.result()
+        assert error.value.status_code == 503
+        pool.submit(stream.close)
+        qtbot.waitUntil(lambda: isinstance(app.host.state, Ready) and app.controller.model is not None,
+                        timeout=60_000)
+        answered = pool.submit(ask)
+        qtbot.waitUntil(answered.done, timeout=60_000)
+        assert answered.result().choices[0].message.content == ANSWER

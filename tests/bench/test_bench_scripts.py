@@ -164,3 +164,19 @@ def test_sessions_reports_the_aggregate_for_each_count(tmp_path):
     assert [r["sessions"] for r in rows] == [1, 2]
     assert [len(r["per_session_tok_s"]) for r in rows] == [1, 2]
     assert all(r["aggregate_tok_s"] > 0 for r in rows)
+
+
+def test_api_followups_reports_cached_and_computed_tokens_per_turn(tmp_path, capsys):
+    from bench import api_followups
+
+    out = tmp_path / "followups.json"
+    assert api_followups.main(["--turns", "3", "--question-tokens", "12", "--json", str(out)]) == 0
+
+    turns = json.loads(out.read_text())["turns"]
+    assert [t["turn"] for t in turns] == [1, 2, 3]
+    assert turns[0]["cached"] == 0 and turns[0]["computed"] == turns[0]["prompt_tokens"]
+    for before, turn in zip(turns, turns[1:], strict=False):
+        assert turn["computed"] + turn["cached"] == turn["prompt_tokens"]
+        # The follow-up reuses the whole earlier conversation: only the new question is computed.
+        assert turn["cached"] > before["prompt_tokens"] and turn["computed"] <= turns[0]["computed"]
+    assert "follow-up ttft" in capsys.readouterr().out

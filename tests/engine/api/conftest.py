@@ -14,9 +14,9 @@ from dataclasses import replace
 
 import pytest
 
-from engine.api.model import ModelSlot
+from engine.api.model import HostStatus
 from engine.api.security import ServerConfig
-from engine.assistant import Assistant
+from engine.host import ModelHost
 from engine.service import InferenceService
 
 #: A question the demo model answers in ~50 tokens, and its greedy answer.
@@ -34,9 +34,8 @@ class LiveServer:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="api-test-loop", daemon=True)
         self.thread.start()
-        self.service = InferenceService()
-        self.assistant = Assistant(self.service)
-        self.slot = ModelSlot()
+        self.host = ModelHost(InferenceService())  # as `ponder serve` runs it
+        self.status = HostStatus(self.host)
         self.config = config
         try:
             self.server = self.call(self._start())
@@ -57,15 +56,12 @@ class LiveServer:
     async def _start(self):
         from engine.api.server import ApiServer
 
-        server = ApiServer(self.assistant, self.slot, self.config)
+        server = ApiServer(self.host.assistant, self.status, self.config)
         await server.start()
         return server
 
     def load(self) -> None:
-        from engine.commands.serve import load_model
-
-        model = self.call(load_model(self.assistant, "demo", "cpu", None))
-        self.slot.loaded(model)
+        self.call(self.host.load("demo", "cpu"))
 
     @property
     def port(self) -> int:
@@ -80,7 +76,7 @@ class LiveServer:
         self._end()
 
     def _end(self) -> None:
-        self.service.close()
+        self.run(self.host.close)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
         self.loop.close()

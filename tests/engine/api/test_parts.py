@@ -143,3 +143,22 @@ def test_the_key_is_kept_only_by_a_secure_keyring():
     plaintext = PlaintextKeyring()
     with pytest.raises(ServerConfigError, match="No secure system keyring"):
         KeyringKeys(Keyring(provider=lambda: plaintext)).get_or_create()
+
+
+def test_the_host_status_follows_the_host_and_refuses_a_remote_model():
+    from types import SimpleNamespace
+
+    from engine.api.model import HostStatus
+    from engine.catalog.setup import ModelSetup
+    from engine.errors import EngineFailureError
+    from engine.host import Checking, LoadFailed, ModelWanted, Ready, Switching
+
+    host = SimpleNamespace(state=Checking(1, ModelWanted("demo"), full=False))
+    status = HostStatus(host)
+    assert status().loading
+    host.state = Switching(2, ModelWanted("demo"), ("api-0",))
+    assert status().loading  # 503 until the change lands: the switch must not wait for new requests
+    host.state = LoadFailed(2, ModelWanted("demo"), EngineFailureError("out of memory"))
+    assert status().error and not status().loading
+    host.state = Ready(3, ModelWanted("qwen"), SimpleNamespace(endpoint=object()), ModelSetup())
+    assert status().model is None and "remote" in status().error

@@ -69,3 +69,10 @@ def test_ponder_serve_refuses_other_addresses_without_a_key(tmp_path):
     assert process.returncode == 2
     assert "API key" in err and "--api-key-file" in err
     assert "Traceback" not in err
+
+
+def test_ponder_serve_says_how_many_sessions_it_can_keep(tmp_path):
+    process = ponder(tmp_path, "--sessions", "9")
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert "'9' is not a number of sessions (1-4)" in err and "Traceback" not in err

@@ -32,9 +32,10 @@ def test_json_lines_are_those_of_ask(ponder_home):
                     stdin="What is 2 plus 3?")
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert {line["type"] for line in lines[:-1]} <= {"thinking", "answer"}
+    assert {line["type"] for line in lines[:-1]} <= {"progress", "thinking", "answer"}
     done = lines[-1]
     assert done["type"] == "done" and done["answer"]
+    assert lines[0] == {"type": "progress", "done": 0, "total": done["stats"]["computed_prompt_tokens"]}
     assert done["answer"] == "".join(x["text"] for x in lines if x["type"] == "answer")
 
 

@@ -33,8 +33,14 @@ def test_json_lines(ponder_home):
     result = ponder("ask", "--model", "demo", "--greedy", "--json", "What is 37 plus 45?")
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert {line["type"] for line in lines[:-1]} <= {"thinking", "answer"}
+    assert {line["type"] for line in lines[:-1]} <= {"progress", "thinking", "answer"}
     done = lines[-1]
+    # The prompt is read first: progress over the tokens computed (og's count; none cached here).
+    progress = [line for line in lines if line["type"] == "progress"]
+    assert lines[0] == {"type": "progress", "done": 0, "total": 28} and progress[-1]["done"] == 27
+    assert all(line["total"] == done["stats"]["computed_prompt_tokens"] == 28 for line in progress)
+    assert done["stats"]["cached_prompt_tokens"] == 0 and done["stats"]["prompt_tokens"] == 28
+    assert lines.index(progress[-1]) < min(i for i, x in enumerate(lines) if x["type"] == "thinking")
     assert done["type"] == "done" and done["finish_reason"] == "stop"
     assert done["answer"] == "The answer is 82."
     assert done["answer"] == "".join(x["text"] for x in lines if x["type"] == "answer")
