@@ -63,7 +63,7 @@ def test_no_special_token_from_captured_text_survives(demo_folder, demo_tokenize
     question = data.draw(_pieces(demo_folder), label="question")
     action = data.draw(st.sampled_from(ACTIONS), label="action")
     markers = markers_for(demo_folder.path)
-    built = build_prompt(action, text, markers=markers, question=question or "q", language="French",
+    built = build_prompt(action, text, markers=markers, question=question if question.strip() else "q", language="French",
                          nonce="n0nce")
     baseline = build_prompt(action, "x", markers=markers, question="q", language="French", nonce="n0nce")
     assert _control_counts(demo_folder, demo_tokenizer, built.request) == \
