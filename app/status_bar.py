@@ -72,10 +72,17 @@ class StatusBar(QStatusBar):
 
     def show_stats(self, stats: Stats) -> None:
         parts = []
+        if stats.prompt_tokens:
+            # How much of the conversation was read again: a follow-up should compute only itself.
+            parts.append(f"prompt {stats.prompt_tokens:,} tokens ({stats.cached_prompt_tokens:,} cached)")
         if stats.time_to_first_token_s is not None:
             parts.append(f"first token {stats.time_to_first_token_s:.2f} s")
         if stats.decode_tokens_per_s:
             parts.append(f"{stats.decode_tokens_per_s:.1f} tok/s")
+        if stats.kv_reserved_bytes is not None:
+            parts.append(f"KV {_size(stats.kv_reserved_bytes)}")
+            self.speed.setToolTip("KV: the memory this conversation's cache reserves (it follows the "
+                                  "conversation's need and the effort, within the memory that is free).")
         self.speed.setText(" · ".join(parts))
 
     def _update_resources(self) -> None:
@@ -94,3 +101,7 @@ class StatusBar(QStatusBar):
         label.setObjectName(name)
         label.setAccessibleName(accessible)
         return label
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:,.0f} MB"

@@ -65,6 +65,8 @@ class Stats:
     prefill_tokens_per_s: float | None = None
     decode_tokens_per_s: float | None = None
     dropped_turns: int = 0
+    #: Memory the session's KV cache has reserved for this conversation (None: not known).
+    kv_reserved_bytes: int | None = None
 
     def as_dict(self) -> dict[str, float | int | None]:
         """Plain values for JSON output."""
@@ -78,6 +80,7 @@ class Stats:
             "prefill_tokens_per_s": self.prefill_tokens_per_s,
             "decode_tokens_per_s": self.decode_tokens_per_s,
             "dropped_turns": self.dropped_turns,
+            "kv_reserved_bytes": self.kv_reserved_bytes,
         }
 
 

@@ -59,6 +59,7 @@ class _Progress:
     cached: int = 0
     computed: int | None = None  # prompt tokens og reports it computed this turn
     dropped: int = 0
+    kv_reserved: int | None = None  # bytes the session's cache reserves
     thinking_tokens: int = 0
     answer_tokens: int = 0
     first_token_at: float | None = None
@@ -85,6 +86,7 @@ class _Progress:
             prefill_tokens_per_s=prefill,
             decode_tokens_per_s=decode,
             dropped_turns=self.dropped,
+            kv_reserved_bytes=self.kv_reserved,
         )
 
 
@@ -224,6 +226,8 @@ def turn_steps(
         max_new = min(max_new, capacity - len(ids))
     session.last_max_new, session.flexible = max_new, flexible
     progress.cached = reused
+    if policy is not None:
+        progress.kv_reserved = policy.bytes_for(cache.capacity)
     cache.take_computed()
     fresh = ids[reused:]
     if len(fresh) > 1:

@@ -74,6 +74,23 @@ def test_ask_streams_the_answer_and_the_thinking_collapses(ponder, qtbot):
     assert ponder.window.status.speed.text()  # time to first token and speed were shown
 
 
+def test_a_follow_up_shows_how_much_came_from_the_cache_and_what_the_chat_reserves(ponder, qtbot):
+    import re
+
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    _wait_done(qtbot, ponder)
+    settled = ponder.service.settled()  # the history is in the cache once the user reads the answer
+    qtbot.waitUntil(settled.done, timeout=30_000)
+    _ask(qtbot, ponder, "What is 4 plus 4?")
+    _wait_done(qtbot, ponder)
+    text = ponder.window.status.speed.text()
+    match = re.search(r"prompt ([\d,]+) tokens \(([\d,]+) cached\)", text)
+    assert match, text
+    prompt, cached = (int(g.replace(",", "")) for g in match.groups())
+    assert 0 < cached < prompt  # the first exchange was not read again
+    assert re.search(r"KV \d+ MB", text), text
+
+
 def test_clicking_the_header_opens_the_thinking(ponder, qtbot):
     _ask(qtbot, ponder, "What is 12 plus 30?")
     _wait_done(qtbot, ponder)
