@@ -278,18 +278,19 @@ class InferenceService:
             self._waiting.setdefault(job.session, []).append(job)
         busy = {job.session for job in self._active}
         for name, jobs in list(self._waiting.items()):
-            if name in busy or not jobs:
-                continue
-            job = jobs.pop(0)
+            # A forget is done at once, so the session's next job starts in the same pass (left
+            # queued, a turn posted right after a forget waited for ever once the worker went idle).
+            while jobs and name not in busy:
+                job = jobs.pop(0)
+                self._settle = {k: v for k, v in self._settle.items() if v[0].name != name}  # a half-settled cache is a shorter prefix
+                if job.request is None:
+                    self._sessions.forget(name)
+                    job.future.set_result(None)
+                    continue
+                self._start(job, busy)
+                busy.add(name)
             if not jobs:
                 del self._waiting[name]
-            self._settle = {k: v for k, v in self._settle.items() if v[0].name != name}  # a half-settled cache is a shorter prefix
-            if job.request is None:
-                self._sessions.forget(name)
-                job.future.set_result(None)
-                continue
-            self._start(job, busy)
-            busy.add(name)
 
     def _start(self, job: _Job, busy: set[str]) -> None:
         try:

@@ -320,3 +320,30 @@ def test_when_memory_is_short_idle_sessions_give_theirs_up():
         assert service._sessions._sessions["chat"].cache.request is None
     finally:
         service.close()
+
+
+def test_a_turn_posted_right_after_forgetting_its_session_still_runs(service):
+    # The window does exactly this when a chat is reopened and a question follows at once: forget
+    # the default session, then a turn of it. Both must be queued while the worker is busy, then
+    # the worker must go idle: hold it inside the last event of another session's turn.
+    holding, release = threading.Event(), threading.Event()
+
+    def hold(event, control):
+        if isinstance(event, Finished):
+            holding.set()
+            release.wait(30)
+
+    stopped = TurnControl()
+    stopped.cancel.set()  # a stopped turn leaves no idle-time work that would wake the worker again
+    busy = threading.Thread(target=run, args=(service, ask("What is 1 plus 1?", sampling=GREEDY)),
+                            kwargs={"session": "other", "control": stopped, "on_event": hold})
+    busy.start()
+    assert holding.wait(30)
+    forgotten = service.forget("default")
+    control, events = TurnControl(), []
+    turn = service.generate(ask("What is 2 plus 2?", sampling=GREEDY), control, events.append)
+    release.set()
+    busy.join(30)
+    forgotten.result(timeout=30)
+    finished = turn.result(timeout=30)  # hung for ever before: the turn waited with nothing to drive it
+    assert isinstance(finished, Finished) and finished.answer.strip()
