@@ -23,7 +23,6 @@ from app.quick.hotkey import DEFAULT_HOTKEY, NATIVE, HotkeyError, hotkey_support
 from app.quick.instance import OPEN_CHAT, InstanceServer
 from app.quick.tray import Tray
 from app.theme import apply_theme, pick_theme, system_is_dark
-from engine.errors import PonderError
 from engine.host import Idle, LoadFailed, ModelHost
 from engine.host.kinds import KindBackend, saved_connections
 from engine.models import default_model

@@ -24,7 +24,8 @@ def served_context(models_reply: dict[str, Any], model: str) -> int | None:
     for entry in models_reply.get("data") or []:
         if not isinstance(entry, dict) or entry.get("id") != model:
             continue
-        meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
+        meta = entry.get("meta")
+        meta = meta if isinstance(meta, dict) else {}
         for value in (entry.get("max_model_len"), entry.get("context_length"), entry.get("context_window"),
                       meta.get("n_ctx_train")):
             if isinstance(value, int) and not isinstance(value, bool) and value > 0:

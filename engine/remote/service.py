@@ -44,6 +44,8 @@ class RemoteChoice:
 
     endpoint: Endpoint
     server: str = "auto"
+    #: The context length the user set for the connection (wins over the server's figure).
+    context_length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,8 @@ class RemoteService:
         self._client, self._caps = client, capabilities_for(kind)
         served = tuple(str(m.get("id")) for m in reply.get("data") or [] if isinstance(m, dict))
         summary = f"{endpoint.model} on {kind.value} at {endpoint.base_url}"
-        return RemoteLoadResult(endpoint, self._caps, served, summary, served_context(reply, endpoint.model))
+        return RemoteLoadResult(endpoint, self._caps, served, summary,
+                                 choice.context_length or served_context(reply, endpoint.model))
 
     async def _generate(self, request: ChatRequest, control: TurnControl,
                         emit: Callable[[Event], None]) -> Finished | None:

@@ -4,8 +4,9 @@ The estimate (EstimateCounter) fits the large byte-level vocabularies that serve
 model with a small vocabulary (the demo model: nearly a token a character) would overflow its
 context by 2-3x. Before planning, one short probe measures it: the server's `usage.prompt_tokens`
 (standard OpenAI, which every engine we know returns) for a sample of the text and for a bare
-message; the difference is the sample's real size. The estimate is only ever scaled up, so a
-probe the server does not answer (no usage) leaves the cautious estimate as it was.
+message; the difference is the sample's real size. The estimate is only ever scaled up. A
+server that sends no usage (llama-cpp-python) gets the worst case, a token a UTF-8 byte, which
+no tokenizer exceeds: slower (more, smaller steps) but never over the context.
 """
 
 from __future__ import annotations
@@ -40,10 +41,10 @@ class ServedCounter(EstimateCounter):
         sample = _sample(documents, self.context // SAMPLE_SHARE)
         if not sample.strip():
             return
-        try:
+        try:  # no thinking budget: a budget of 1 would make some servers resume (a second request)
             bare, with_sample = StepCounts(), StepCounts()
-            await run_step(backend, control, bare, prompt=".", thinking=1, max_new=1)
-            await run_step(backend, control, with_sample, prompt=sample, thinking=1, max_new=1)
+            await run_step(backend, control, bare, prompt=".", thinking=None, max_new=1)
+            await run_step(backend, control, with_sample, prompt=sample, thinking=None, max_new=1)
         except CancelledError:
             raise
         except PonderError as exc:
@@ -51,7 +52,10 @@ class ServedCounter(EstimateCounter):
             return
         measured = with_sample.prompt_tokens - bare.prompt_tokens
         estimated = EstimateCounter.count(self, sample)
-        if bare.prompt_tokens > 0 and measured > estimated > 0:
+        if bare.prompt_tokens <= 0 or with_sample.prompt_tokens <= 0:  # the server gave no usage
+            self.scale = max(self.scale, float(self.BYTES_PER_TOKEN))
+            log.info("the server reports no token usage; counting a token a byte")
+        elif measured > estimated > 0:
             self.scale = max(self.scale, measured / estimated)
             log.info("the server counts %d tokens where the estimate said %d; scaling by %.2f",
                      measured, estimated, self.scale)

@@ -22,6 +22,7 @@ from engine.summarize.store import journal_store
 
 if TYPE_CHECKING:
     from engine.remote.service import RemoteLoadResult
+    from engine.service import LoadResult
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,8 @@ def remote_context(result: RemoteLoadResult) -> int:
     return int((result.context_length or DEFAULT_CONTEXT) * REMOTE_CONTEXT_SHARE)
 
 
-def make_summarizer(backend: ChatBackend, model: ModelFolder | RemoteLoadResult, paths: Paths | None) -> Summarizer:
+def make_summarizer(backend: ChatBackend, model: ModelFolder | LoadResult | RemoteLoadResult,
+                    paths: Paths | None) -> Summarizer:
     """A Summarizer for the loaded model (a local model's folder, or a remote model's load
     result: `Ready.result` of either kind), saving progress under the cache folder."""
     from engine.summarize.calibrate import ServedCounter

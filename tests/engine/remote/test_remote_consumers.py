@@ -148,3 +148,58 @@ def test_summarize_and_act_on_another_ponder(tmp_path):
         assert finished["type"] == "done" and (finished["thinking"] or finished["answer"])
     finally:
         peer.stop()
+
+
+def test_the_connections_context_setting_wins_over_the_servers_figure(fake, service):
+    fake.state.models = [{"id": "demo", "owned_by": "llamacpp", "meta": {"n_ctx_train": 131072}}]
+    told = service.load(RemoteChoice(Endpoint(fake.url, "demo"), context_length=2048)).result(timeout=10)
+    assert told.context_length == 2048
+
+
+def test_a_server_that_reports_no_usage_gets_the_worst_case_count(connected, fake):
+    import asyncio
+
+    from engine.documents.reader import text_document
+    from engine.summarize.calibrate import ServedCounter
+    from engine.summarize.steps import SummaryControl
+
+    fake.state.script = _answer(POINTS)  # the fake sends no usage chunk
+    counter = ServedCounter(4096)
+    text = "Plain English prose about the plan. " * 20
+    before = counter.count(text)
+    backend = _ServiceBackend(connected)
+    asyncio.run(counter.calibrate(backend, [text_document(text, name="t")], SummaryControl()))
+    assert counter.count(text) >= len(text.encode()) > before * 2
+    assert len(fake.state.bodies) == 2  # two one-token probes
+    assert all(body.get("max_tokens") == 1 for body in fake.state.bodies)
+
+
+class _ServiceBackend:
+    """The summariser's ChatBackend over a RemoteService (what engine.assistant does)."""
+
+    def __init__(self, service) -> None:
+        self.service = service
+
+    def chat(self, request):
+        from engine.generation import TurnControl
+
+        return _Turn(self.service, request, TurnControl())
+
+
+class _Turn:
+    def __init__(self, service, request, control) -> None:
+        self.service, self.request, self.control = service, request, control
+
+    def cancel(self) -> None:
+        self.control.cancel()
+
+    def __aiter__(self):
+        return self._run()
+
+    async def _run(self):
+        import asyncio
+
+        events: list = []
+        future = self.service.generate(self.request, self.control, events.append)
+        await asyncio.wrap_future(future)
+        yield list(events)
