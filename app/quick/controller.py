@@ -45,7 +45,7 @@ class QuickController(QObject):
     result_shown = Signal(object)
 
     def __init__(self, assistant: Assistant, *, renderer: Callable[[], MarkdownRenderer],
-                 model_ready: Callable[[], Awaitable[Path]], ocr: OcrEngine | None = None,
+                 model_ready: Callable[[], Awaitable[Path | None]], ocr: OcrEngine | None = None,
                  open_chat: Callable[[str, str], None] | None = None,
                  sampling: Callable[[], Sampling] | None = None,
                  copy_keys: Callable[[], CopyKeys | None] = platform_keys, parent: QObject | None = None) -> None:
@@ -148,7 +148,7 @@ class QuickController(QObject):
         async def start() -> None:
             try:
                 folder = await prepared()
-                prompt = build_prompt(action, text, markers=markers_for(folder), question=question,
+                prompt = build_prompt(action, text, markers=markers_for(folder, text), question=question,
                                       language=language,
                                       sampling=self._sampling() if self._sampling is not None else None)
             except Exception as exc:  # noqa: BLE001 - shown in the window

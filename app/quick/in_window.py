@@ -161,8 +161,9 @@ class WindowQuickActions(QObject):
 
     # --- the window's model and conversation ---
 
-    async def model_ready(self) -> Path:
-        """The folder of the window's model, once loaded (starting the load if nobody did)."""
+    async def model_ready(self) -> Path | None:
+        """The folder of the window's model once loaded (starting the load if nobody did); None
+        for a model on a remote server (its special tokens are then neutralised generically)."""
         if self.app.load_task is None:
             self.app.start_loading()
         try:
@@ -170,10 +171,7 @@ class WindowQuickActions(QObject):
         except PonderError:
             raise PonderError("The model could not be loaded. The main window says why.") from None
         folder = getattr(ready.result, "folder", None)
-        if folder is None:
-            raise PonderError("Quick actions run on a model on this computer for now; the window's model "
-                              "is a remote one. Pick a local model in the model picker.")
-        return folder.path
+        return folder.path if folder is not None else None
 
     def _sampling(self) -> Sampling:
         settings = self.app.settings

@@ -23,13 +23,13 @@ from app.quick.hotkey import DEFAULT_HOTKEY, NATIVE, HotkeyError, hotkey_support
 from app.quick.instance import OPEN_CHAT, InstanceServer
 from app.quick.tray import Tray
 from app.theme import apply_theme, pick_theme, system_is_dark
-from engine.errors import PonderError
 from engine.host import Idle, LoadFailed, ModelHost
 from engine.host.kinds import KindBackend, saved_connections
 from engine.models import default_model
 from engine.paths import Paths, resources_dir
 from engine.quick_actions.handoff import hand_over
 from engine.quick_actions.request import QuickRequest
+from engine.remote.service import RemoteLoadResult
 from engine.service import InferenceService, LoadResult
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class QuickApp:
         self.assistant = self.host.assistant
         self.model_spec = model or default_model(paths)
         self.provider = provider or "auto"
-        self.result: LoadResult | None = None
+        self.result: LoadResult | RemoteLoadResult | None = None
         self.chat = None
         theme = pick_theme("auto", system_is_dark(qapp))
         apply_theme(qapp, theme, 0)  # the popup and result windows look as in the chat window
@@ -83,18 +83,16 @@ class QuickApp:
         else:
             self.controller.handle(request)
 
-    async def model_ready(self) -> Path:
-        """The loaded model's folder. The first caller starts the load, later ones wait for the
-        same one; after a failed load the next request tries again (the user may have fixed it)."""
+    async def model_ready(self) -> Path | None:
+        """The loaded model's folder (None for a model on a remote server). The first caller
+        starts the load, later ones wait for the same one; after a failed load the next request
+        tries again (the user may have fixed it)."""
         if isinstance(self.host.state, (Idle, LoadFailed)):
             self.host.switch(self.model_spec, self.provider)
         ready = await self.host.wait_ready()
-        folder = getattr(ready.result, "folder", None)
-        if folder is None:
-            raise PonderError("Quick actions run on a model on this computer for now; the chat window's "
-                              "model is a remote one. Pick a local model in its model picker.")
         self.result = ready.result
-        return folder.path
+        folder = getattr(ready.result, "folder", None)
+        return folder.path if folder is not None else None
 
     def open_chat(self, question: str, answer: str) -> None:
         """The chat window, sharing this process's model; with the quick exchange in it if given."""

@@ -70,10 +70,8 @@ class SummaryActions(QObject):
         result = app.controller.model
         if result is None:
             raise PonderError("No model is loaded, so nothing can be summarised. Pick a model in Settings (Ctrl+,).")
-        if getattr(result, "folder", None) is None:
-            raise PonderError("Summaries run on a model on this computer for now. Pick one in the model "
-                              "picker at the top of the chat, then summarise again.")
-        summarizer = await asyncio.to_thread(make_summarizer, app.assistant, result.folder, app.paths)
+        # A local model counts tokens with its folder's tokenizer; a remote one with an estimate.
+        summarizer = await asyncio.to_thread(make_summarizer, app.assistant, result, app.paths)
         return _HeldSummarizer(summarizer, app.host)
 
     def continue_in_chat(self, title: str, markdown: str) -> None:

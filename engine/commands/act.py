@@ -18,6 +18,7 @@ from engine.capture.sources import capture_text
 from engine.commands import ask as ask_command
 from engine.commands.common import add_model_options, fail
 from engine.errors import BadRequestError, PonderError
+from engine.host.kinds import remote_spec
 from engine.models import default_model, resolve_model
 from engine.paths import Paths
 from engine.quick_actions.actions import ACTION_KEYS, action_by_key
@@ -42,7 +43,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--action", choices=ACTION_KEYS, default=None, help="what to do; omit to choose in a popup")
     parser.add_argument("--question", default="", help="the question for --action ask")
     parser.add_argument("--language", default="English", help="target language for --action translate")
-    add_model_options(parser)
+    add_model_options(parser, remote=True)
     parser.add_argument("--greedy", action="store_true", help="greedy decoding instead of sampling")
     parser.add_argument("--show-thinking", action=argparse.BooleanOptionalAction, default=True,
                         help="print the model's thinking to stderr (default: on)")
@@ -57,14 +58,26 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         if args.action is None or args.source == "region":
             if args.print_prompt:
                 raise BadRequestError("--print-prompt needs --action and a text source other than region.")
+            if args.endpoint:  # the window runs a saved connection as the model "remote:NAME"
+                if "://" in args.endpoint or args.model:
+                    raise BadRequestError("Without --action, --endpoint takes a saved connection's name "
+                                          "(and no --model); or give --action to run on a URL.")
+                args = argparse.Namespace(**{**vars(args), "model": remote_spec(args.endpoint)})
             return _open_window(args, paths)
         text = capture_text(args.source)
         action = action_by_key(args.action)
         # Empty text or a missing question is reported before a model is looked for.
         build_prompt(action, text, markers=(), question=args.question, language=args.language)
         spec = args.model or default_model(paths)
-        folder = resolve_model(spec, paths)
-        prompt = build_prompt(action, text, markers=markers_for(folder.path), question=args.question,
+        if args.endpoint:  # the model's tokenizer is on the server: its markers are neutralised generically
+            if args.print_prompt:
+                raise BadRequestError("--print-prompt needs a local model: the remote model's chat "
+                                      "template is on the server.")
+            folder, markers = None, markers_for(None, text)
+        else:
+            folder = resolve_model(spec, paths)
+            markers = markers_for(folder.path)
+        prompt = build_prompt(action, text, markers=markers, question=args.question,
                               language=args.language, sampling=Sampling(greedy=args.greedy))
     except PonderError as exc:
         return fail(exc)
@@ -74,6 +87,7 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         from engine.catalog.setup import setup_for_spec
         from engine.quick_actions.tokenizer import rendered_prompt
 
+        assert folder is not None  # --print-prompt with --endpoint was refused above
         try:  # rendered as the engine will: with the catalog's chat format and system prompt
             fmt = setup_for_spec(spec, paths).chat_format
             sys.stdout.write(rendered_prompt(folder, prompt.request, fmt) + "\n")

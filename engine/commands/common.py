@@ -47,7 +47,7 @@ def remote_choice(args: argparse.Namespace, paths: Paths) -> RemoteChoice | None
         connection, endpoint = ConnectionStore.for_paths(paths).endpoint(args.endpoint)
         if args.model:
             endpoint = replace(endpoint, model=args.model)
-        return RemoteChoice(endpoint, connection.server)
+        return RemoteChoice(endpoint, connection.server, connection.context_length)
     if not args.model:
         raise BadRequestError("--endpoint URL needs --model NAME (the served model; "
                               "'ponder connections test' lists them).")

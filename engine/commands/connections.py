@@ -28,6 +28,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("--key-stdin", action="store_true", help="read the API key from standard input")
     add.add_argument("--allow-private-http", action="store_true",
                      help="allow plain http to a private-network address (prompts travel unencrypted)")
+    add.add_argument("--context-length", type=int, default=None, metavar="TOKENS",
+                     help="the served model's context, if the server does not report it (summaries plan "
+                          "with it; default: what /v1/models says, else 4096)")
     add.add_argument("--server", default="auto", choices=SERVER_CHOICES,
                      help="the serving engine, when detection guesses wrong (default: auto)")
     sub.add_parser("list", help="show the saved connections").add_argument("--json", action="store_true")
@@ -60,7 +63,7 @@ def _add(store: ConnectionStore, args: argparse.Namespace) -> int:
         if not key:
             raise BadRequestError("--key-stdin was given but standard input held no key.")
     saved = store.add(Connection(args.name, args.url, args.model, args.ca_file, args.allow_private_http,
-                                 args.server), api_key=key)
+                                 args.server, context_length=args.context_length), api_key=key)
     print(f"saved {saved.name}: {saved.model} at {saved.base_url}" + (" (key in the system keyring)" if key else ""))
     return 0
 
@@ -69,7 +72,8 @@ def _list(store: ConnectionStore, as_json: bool) -> int:
     connections = store.list()
     if as_json:
         print(json.dumps([{"name": c.name, "url": c.base_url, "model": c.model, "has_key": c.has_key,
-                           "server": c.server, "ca_file": c.ca_file} for c in connections], indent=2))
+                           "server": c.server, "ca_file": c.ca_file, "context_length": c.context_length}
+                          for c in connections], indent=2))
         return 0
     if not connections:
         print("no connections; add one with: ponder connections add NAME --url URL --model MODEL")

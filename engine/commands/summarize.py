@@ -29,7 +29,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", default=None, metavar="FILE", help="write the summary (Markdown) to FILE")
     parser.add_argument("--restart", action="store_true",
                         help="ignore the saved progress of an earlier, stopped run of the same summary")
-    add_model_options(parser)
+    add_model_options(parser, remote=True)
     parser.add_argument("--json", action="store_true",
                         help="print progress as JSON lines, then one 'done' line with the summary")
     parser.set_defaults(handler=run)
@@ -66,7 +66,7 @@ def _fail(error: BaseException, as_json: bool) -> int:
 
 
 async def _summarize(args: argparse.Namespace, paths: Paths, options, out: Path | None) -> int:
-    from engine.commands.common import local_host
+    from engine.commands.common import command_host
     from engine.models import default_model
     from engine.summarize.job import make_summarizer, read_documents
     from engine.summarize.steps import SummaryControl
@@ -86,11 +86,15 @@ async def _summarize(args: argparse.Namespace, paths: Paths, options, out: Path 
     documents = tuple(piped) + outcome.documents
     for skipped in outcome.skipped:
         printer.note(f"skipped {skipped.user_message()}")
-    host = local_host(paths)
+    try:
+        host = command_host(args, paths)  # --endpoint: a remote server (engine/remote/)
+    except PonderError as exc:
+        printer.end()
+        return _fail(exc, args.json)
     try:
         try:
             ready = await host.load(args.model or default_model(paths), args.provider)
-            summarizer = make_summarizer(host.assistant, ready.result.folder, paths)
+            summarizer = make_summarizer(host.assistant, ready.result, paths)
             with host.hold("summary", cancel=control.cancel):  # a whole job, never split by a switch
                 summary = await summarizer.run(documents, options, emit=printer.show, control=control,
                                                fresh=args.restart)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -39,11 +40,22 @@ def tokenizer_markers(model_dir: Path) -> tuple[str, ...]:
     return tuple(t["content"] for t in tokens if isinstance(t, dict) and isinstance(t.get("content"), str))
 
 
-def markers_for(model_dir: Path | None) -> tuple[str, ...]:
-    """The tokenizer's markers plus the fixed list, longest first, without duplicates."""
+#: Any `<|name|>` marker (and DeepSeek's full-width `<｜name｜>`): the shape most chat formats give
+#: their special tokens. Used when the model's tokenizer is not here (a model on a remote server).
+GENERIC_MARKER = re.compile(r"<[|\uff5c][^<>|\uff5c\s]{1,48}[|\uff5c]>")
+
+
+def markers_for(model_dir: Path | None, text: str = "") -> tuple[str, ...]:
+    """The tokenizer's markers plus the fixed list, longest first, without duplicates.
+
+    With no model folder (a remote model: its tokenizer is on the server), every `<|…|>`-shaped
+    marker found in text is added too, since its tokenizer's own list cannot be read.
+    """
     found = set(FIXED_MARKERS)
     if model_dir is not None:
         found.update(tokenizer_markers(model_dir))
+    else:
+        found.update(GENERIC_MARKER.findall(text))
     # A marker of one character cannot be broken by an insertion; none exist in practice.
     return tuple(sorted((m for m in found if len(m) >= 2), key=lambda m: (-len(m), m)))
 

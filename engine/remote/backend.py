@@ -58,4 +58,4 @@ def connection_backend(paths: Paths, name: str) -> RemoteBackend:
     from engine.remote.connections import ConnectionStore
 
     connection, endpoint = ConnectionStore.for_paths(paths).endpoint(name)
-    return RemoteBackend(RemoteChoice(endpoint, connection.server))
+    return RemoteBackend(RemoteChoice(endpoint, connection.server, connection.context_length))

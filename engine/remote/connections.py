@@ -41,6 +41,9 @@ class Connection:
     allow_private_http: bool = False
     server: str = "auto"  # 'auto' or a ServerKind value, when detection guesses wrong
     has_key: bool = False
+    #: Tokens the served model's context holds, when the server does not say or says more than it
+    #: runs with (llama.cpp reports the trained context); None: what the server says.
+    context_length: int | None = None
 
     def endpoint(self, api_key: str | None = None) -> Endpoint:
         return Endpoint(self.base_url, self.model, self.name, self.ca_file, self.allow_private_http, api_key)
@@ -90,6 +93,8 @@ class ConnectionStore:
     def add(self, connection: Connection, api_key: str | None = None) -> Connection:
         """Validate and save (replacing one of the same name); the key goes to the keyring first."""
         name = check_name(connection.name)
+        if connection.context_length is not None and connection.context_length < 256:
+            raise BadRequestError("The context length must be at least 256 tokens.")
         if connection.server not in SERVER_CHOICES:
             raise BadRequestError(f"The server kind must be one of: {', '.join(SERVER_CHOICES)}.")
         checked = check_endpoint(connection.endpoint())

@@ -26,6 +26,7 @@ from engine.events import Event, Failed, Finished
 from engine.generation import FRAME_S, TurnControl
 from engine.remote.capabilities import Capabilities, capabilities_for, detect_kind
 from engine.remote.client import RemoteClient
+from engine.remote.context import served_context
 from engine.remote.endpoint import Endpoint, check_endpoint
 from engine.remote.turn import POLL_S, RemoteTurn
 from engine.request import ChatRequest
@@ -43,6 +44,8 @@ class RemoteChoice:
 
     endpoint: Endpoint
     server: str = "auto"
+    #: The context length the user set for the connection (wins over the server's figure).
+    context_length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class RemoteLoadResult:
     capabilities: Capabilities
     served: tuple[str, ...]
     summary: str
+    #: Tokens the server says the model's context holds (None: it does not say; see context.py).
+    context_length: int | None = None
 
     @property
     def model_name(self) -> str:
@@ -138,7 +143,8 @@ class RemoteService:
         self._client, self._caps = client, capabilities_for(kind)
         served = tuple(str(m.get("id")) for m in reply.get("data") or [] if isinstance(m, dict))
         summary = f"{endpoint.model} on {kind.value} at {endpoint.base_url}"
-        return RemoteLoadResult(endpoint, self._caps, served, summary)
+        return RemoteLoadResult(endpoint, self._caps, served, summary,
+                                 choice.context_length or served_context(reply, endpoint.model))
 
     async def _generate(self, request: ChatRequest, control: TurnControl,
                         emit: Callable[[Event], None]) -> Finished | None:

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.documents.errors import DocumentError
 from engine.documents.model import Document
@@ -18,6 +19,10 @@ from engine.summarize.events import Stage, SummaryEvent, SummaryProgress
 from engine.summarize.pipeline import Summarizer
 from engine.summarize.steps import ChatBackend
 from engine.summarize.store import journal_store
+
+if TYPE_CHECKING:
+    from engine.remote.service import RemoteLoadResult
+    from engine.service import LoadResult
 
 
 @dataclass(frozen=True)
@@ -64,10 +69,33 @@ def context_of(folder: ModelFolder) -> int:
     return int(min(search.get("max_length") or folder.context_length, folder.context_length))
 
 
-def make_summarizer(backend: ChatBackend, folder: ModelFolder, paths: Paths | None) -> Summarizer:
-    """A Summarizer for the loaded model, saving progress under the cache folder."""
-    from engine.summarize.tokens import ModelTokenCounter
+#: Share of a remote model's context a summary plans with: the token counts are estimates, and
+#: llama.cpp reports the trained context, which its server may run below.
+REMOTE_CONTEXT_SHARE = 0.85
+
+
+def remote_context(result: RemoteLoadResult) -> int:
+    """The tokens a summary plans with on a remote model: what the server says (else
+    DEFAULT_CONTEXT), less a safety margin for the estimated counts."""
+    from engine.remote.context import DEFAULT_CONTEXT
+
+    return int((result.context_length or DEFAULT_CONTEXT) * REMOTE_CONTEXT_SHARE)
+
+
+def make_summarizer(backend: ChatBackend, model: ModelFolder | LoadResult | RemoteLoadResult,
+                    paths: Paths | None) -> Summarizer:
+    """A Summarizer for the loaded model (a local model's folder, or a remote model's load
+    result: `Ready.result` of either kind), saving progress under the cache folder."""
+    from engine.summarize.calibrate import ServedCounter
+    from engine.summarize.tokens import ModelTokenCounter, TokenCounter
 
     store = journal_store(paths) if paths is not None else None
-    return Summarizer(backend, ModelTokenCounter(folder.path), context=context_of(folder),
-                      model=f"{folder.name}:{folder.path}", store=store)
+    folder = getattr(model, "folder", model)  # a local LoadResult holds its folder
+    if isinstance(folder, ModelFolder):
+        counter: TokenCounter = ModelTokenCounter(folder.path)
+        context, key = context_of(folder), f"{folder.name}:{folder.path}"
+    else:  # served elsewhere: no tokenizer here
+        context = remote_context(model)  # type: ignore[arg-type]
+        counter = ServedCounter(context)  # estimated, checked against the server's count per job
+        key = f"remote:{model.endpoint.base_url}:{model.endpoint.model}"  # type: ignore[union-attr]
+    return Summarizer(backend, counter, context=context, model=key, store=store)

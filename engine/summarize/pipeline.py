@@ -82,6 +82,12 @@ class _Job:
 
     async def run(self) -> Summary:
         owner = self.owner
+        calibrate = getattr(owner.counter, "calibrate", None)  # a remote model's estimate: engine/summarize/calibrate.py
+        if calibrate is not None:
+            try:
+                await calibrate(owner.backend, self.documents, self.control)
+            except CancelledError:
+                return self._summary([], partial=True)
         plan = await asyncio.to_thread(make_plan, owner.context, self.options, owner.counter)
         chunks = await asyncio.to_thread(chunk_documents, self.documents, owner.counter, plan.chunk)
         self.chunks = chunks

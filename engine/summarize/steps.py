@@ -51,7 +51,7 @@ class StepCounts:
 
 
 async def run_step(backend: ChatBackend, control: SummaryControl, counts: StepCounts, *,
-                   prompt: str, thinking: int, max_new: int) -> str:
+                   prompt: str, thinking: int | None, max_new: int) -> str:
     """Send one request and return the answer text; raises CancelledError or the engine's error."""
     if control.cancelled:
         raise CancelledError()

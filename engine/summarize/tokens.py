@@ -1,4 +1,5 @@
-"""Counting tokens with the model's own tokenizer (loaded from the model folder, no model needed)."""
+"""Counting tokens: with the model's own tokenizer (loaded from the model folder, no model needed),
+or, for a model on a remote server whose tokenizer is not here, a conservative estimate."""
 
 from __future__ import annotations
 
@@ -25,6 +26,29 @@ class ModelTokenCounter:
 
     def count(self, text: str) -> int:
         return len(self._tokenizer.encode(text)) if text else 0
+
+
+class EstimateCounter:
+    """A token count that needs no tokenizer, for a model served elsewhere. Meant to over-count.
+
+    Byte-level BPE tokenizers (Phi-4, Llama 3, Qwen, Mistral) average about four characters a
+    token in English prose and about three in code and other Latin-script text; CJK text takes
+    one token or more a character, which is three UTF-8 bytes. So UTF-8 bytes / 3 (rounded up)
+    over-counts prose by about a third and holds for CJK. Digits are counted one each because
+    Llama-2-style tokenizers (Phi-3, the demo model) split numbers digit by digit. What this can
+    still under-count (random strings, emoji runs) is covered by the margin the caller keeps off
+    the context (engine/summarize/job.py). A server's own /tokenize would be exact but is not
+    part of the OpenAI API; this works with every server and costs no request.
+    """
+
+    BYTES_PER_TOKEN = 3
+
+    def count(self, text: str) -> int:
+        if not text:
+            return 0
+        digits = sum(ch.isdigit() for ch in text)
+        other = len(text.encode("utf-8", "replace")) - digits
+        return digits + -(-other // self.BYTES_PER_TOKEN)
 
 
 class CachedCounter:

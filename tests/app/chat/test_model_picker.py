@@ -195,8 +195,9 @@ def test_the_chat_answers_on_a_remote_model_and_back_on_the_local_one(qtbot, qlo
     assert "What is 37 plus 45?" in str(fake.state.bodies[-1]["messages"])
     port_number = int(port)
     assert connects and all(address == ("127.0.0.1", port_number) for address in connects)  # only there
-    view = app.summary_actions.open([], text="Ponder runs a reasoning model. " * 20)
-    qtbot.waitUntil(lambda: "Summaries run on a model on this computer" in view.status.text(), timeout=WAIT_MS)
+    view = app.summary_actions.open([], text="Ponder runs a reasoning model. " * 20)  # on the server too
+    qtbot.waitUntil(lambda: view.session.result is not None, timeout=WAIT_MS)
+    assert any("Ponder runs a reasoning model." in str(body["messages"]) for body in fake.state.bodies)
     view.close()
 
     _choose(qtbot, picker, "demo")

@@ -8,6 +8,7 @@ cores, and converts the model to build/remote-peer/demo-f32.gguf or $PONDER_PEER
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import signal
 import socket
@@ -166,3 +167,24 @@ def test_server_killed_mid_stream_keeps_what_arrived():
     finally:
         service.close()
         peer.stop()
+
+
+def test_a_summary_on_a_connection_plans_with_its_context_setting(peer, tmp_path):
+    """llama-cpp-python reports no context and no token usage: the summary plans with the
+    connection's --context-length (the server's --n_ctx 2048) and counts a token a byte (the
+    estimate alone under-counts the demo model's small vocabulary ~2.5x and overflowed the server)."""
+    from tests.engine.remote.test_remote_consumers import ponder
+
+    report = tmp_path / "report.md"
+    report.write_text("".join(f"# Part {n}\n" + f"Item {n} of the plan is on schedule and within budget. " * 14
+                              + "\n\n" for n in range(1, 9)))
+    home = tmp_path / "home"
+    added = ponder("connections", "add", "cpu-box", "--url", peer.url, "--model", "demo", "--context-length", "2048",
+                   home=home)
+    assert added.returncode == 0, added.stderr
+    listed = ponder("connections", "list", "--json", home=home)
+    assert json.loads(listed.stdout)[0]["context_length"] == 2048
+    result = ponder("summarize", str(report), "--json", "--endpoint", "cpu-box", home=home)
+    assert result.returncode == 0, result.stderr
+    done = json.loads(result.stdout.splitlines()[-1])
+    assert done["type"] == "done" and done["points"] and done["stats"]["map_steps"] >= 3 and not done["partial"]
