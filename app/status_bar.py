@@ -6,6 +6,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from engine.events import Stats
+from engine.memory import size_text
 from engine.service import LoadResult
 
 RESOURCE_INTERVAL_MS = 1000
@@ -80,7 +81,7 @@ class StatusBar(QStatusBar):
         if stats.decode_tokens_per_s:
             parts.append(f"{stats.decode_tokens_per_s:.1f} tok/s")
         if stats.kv_reserved_bytes is not None:
-            parts.append(f"KV {_size(stats.kv_reserved_bytes)}")
+            parts.append(f"KV {size_text(stats.kv_reserved_bytes)}")
             self.speed.setToolTip("KV: the memory this conversation's cache reserves (it follows the "
                                   "conversation's need and the effort, within the memory that is free).")
         self.speed.setText(" · ".join(parts))
@@ -101,7 +102,3 @@ class StatusBar(QStatusBar):
         label.setObjectName(name)
         label.setAccessibleName(accessible)
         return label
-
-
-def _size(n: int) -> str:
-    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:,.0f} MB"

@@ -134,3 +134,8 @@ def reservation(per_token: int, weights: int, facts: MemoryFacts, thinking_budge
     policy = KvPolicy(per_token, max_length, memory=lambda: after_load)
     generated = max_new_tokens if thinking_budget is None else min(max_new_tokens, thinking_budget + ANSWER_TOKENS)
     return policy.capacity(TYPICAL_HISTORY, generated, flexible=thinking_budget is None)
+
+
+def size_text(n: int) -> str:
+    """Memory as people read it, in binary units as `doctor` counts RAM: '1.1 GB', '512 MB'."""
+    return f"{n / GiB:.1f} GB" if n >= GiB else f"{n / 2**20:,.0f} MB"

@@ -17,6 +17,7 @@ from engine.memory import (
     MemoryFacts,
     element_bytes_for,
     kv_bytes_per_token,
+    size_text,
 )
 
 #: Cap on one turn's new tokens (engine.generation.DEFAULT_MAX_NEW), kept here so this report
@@ -51,11 +52,7 @@ def format_kv_report(report: Mapping[str, Any]) -> list[str]:
              f"a turn with {report['typical_history_tokens']:,} tokens of history reserves"]
     for entry in report["efforts"]:
         if entry["fits"]:
-            lines.append(f"  {entry['effort']:<10} {entry['tokens']:>7,} tokens  {_size(entry['bytes'])}")
+            lines.append(f"  {entry['effort']:<10} {entry['tokens']:>7,} tokens  {size_text(entry['bytes'])}")
         else:
             lines.append(f"  {entry['effort']:<10} does not fit: {entry['message']}")
     return lines
-
-
-def _size(n: int) -> str:
-    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:,.0f} MB"
