@@ -237,7 +237,7 @@ def test_a_change_during_an_answer_is_applied_after_it_and_the_picker_says_so(qt
 
 @pytest.mark.slow
 def test_the_window_runs_on_another_ponder(qtbot, qloop, ponder_home, tmp_path):
-    from tests.engine.remote.test_ponder_peer import PonderPeer
+    from tests.engine.remote.peers import PonderPeer
 
     peer = PonderPeer(tmp_path / "peer-home")  # `ponder serve --model demo`: a real OpenAI-style server
     try:

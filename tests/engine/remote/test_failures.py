@@ -3,7 +3,6 @@ server down, wrong key, model not served, rate limit, silence, a stream cut mid-
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
@@ -21,19 +20,14 @@ from engine.events import AnswerDelta, Failed, ThinkingDelta
 from engine.remote.endpoint import Endpoint
 from engine.remote.service import RemoteChoice
 from engine.request import ask
+from tests.engine.remote.peers import free_port
 from tests.engine.remote.fake_openai import Script, chunk
 from tests.engine.remote.conftest import run_turn
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_server_down_is_reported_at_once(service):
     started = time.monotonic()
-    future = service.load(RemoteChoice(Endpoint(f"http://127.0.0.1:{_free_port()}/v1", "demo")))
+    future = service.load(RemoteChoice(Endpoint(f"http://127.0.0.1:{free_port()}/v1", "demo")))
     with pytest.raises(RemoteUnreachableError) as info:
         future.result(timeout=10)
     assert time.monotonic() - started < 3

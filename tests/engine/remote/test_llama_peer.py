@@ -11,14 +11,10 @@ import importlib.util
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
-import httpx2
 import pytest
 
 from engine.budget import ThinkingBudget
@@ -30,8 +26,8 @@ from engine.remote.endpoint import Endpoint
 from engine.remote.service import RemoteChoice, RemoteService
 from engine.request import Sampling, ask
 from tests.engine.remote.conftest import Recorder, run_turn
+from tests.engine.remote.peers import ROOT, LlamaPeer
 
-ROOT = Path(__file__).resolve().parents[3]
 GGUF = Path(os.environ.get("PONDER_PEER_GGUF", ROOT / "build" / "remote-peer" / "demo-f32.gguf"))
 GREEDY = Sampling(greedy=True)
 QUESTION = "What is 37 plus 45?"
@@ -48,44 +44,9 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Peer:
-    """`python -m llama_cpp.server` on a free loopback port."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}/v1"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(GGUF), "--model_alias", "demo",
-             "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "2048", "--n_threads", "1"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"llama_cpp.server exited: {self.process.stderr.read()[-2000:]}")
-            try:
-                if httpx2.get(self.url + "/models", timeout=1).status_code == 200:
-                    return
-            except httpx2.HTTPError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("llama_cpp.server did not start within 60 s")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=10)
-        self.process.stderr.close()
-
-
 @pytest.fixture(scope="module")
 def peer():
-    server = Peer()
+    server = LlamaPeer(GGUF)
     yield server
     server.stop()
 
@@ -142,7 +103,7 @@ def test_cancel_ends_the_turn_and_the_server_serves_the_next(remote):
 
 
 def test_server_killed_mid_stream_keeps_what_arrived():
-    peer = Peer()
+    peer = LlamaPeer(GGUF)
     service = RemoteService(frame_s=0)
     try:
         service.load(RemoteChoice(Endpoint(peer.url, "demo"))).result(timeout=30)

@@ -1,20 +1,12 @@
 """The same scenarios against another Ponder: `ponder serve` on the demo model (the local API,
-engine/commands/serve.py, built on its own branch). Skipped where `ponder serve` does not exist
-yet; once merged it runs with no extra setup (the demo model ships with Ponder).
+engine/commands/serve.py); no extra setup (the demo model ships with Ponder).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-import httpx2
 import pytest
 
 from engine.budget import ThinkingBudget
@@ -26,51 +18,12 @@ from engine.remote.endpoint import Endpoint
 from engine.remote.service import RemoteChoice, RemoteService
 from engine.request import Sampling, ask
 from tests.engine.remote.conftest import Recorder, run_turn
+from tests.engine.remote.peers import PonderPeer
 
-ROOT = Path(__file__).resolve().parents[3]
 GREEDY = Sampling(greedy=True)
 QUESTION = "What is 37 plus 45?"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(importlib.util.find_spec("engine.commands.serve") is None,
-                       reason="`ponder serve` (the local API) is not in this tree yet"),
-]
-
-
-class PonderPeer:
-    """`ponder serve --model demo` on a free loopback port, under a private Ponder home."""
-
-    def __init__(self, home: Path) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}/v1"
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "ORT_DISABLE_TELEMETRY": "1", "HF_HUB_OFFLINE": "1"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "--data-dir", str(home), "serve", "--model", "demo",
-             "--port", str(self.port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            text=True)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"ponder serve exited: {self.process.stderr.read()[-2000:]}")
-            try:
-                reply = httpx2.get(self.url + "/models", timeout=1)
-                if reply.status_code == 200 and reply.json().get("data"):
-                    self.model = reply.json()["data"][0]["id"]
-                    return
-            except httpx2.HTTPError:
-                pass
-            time.sleep(0.3)
-        self.stop()
-        raise RuntimeError("ponder serve did not answer within 90 s")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=10)
-        self.process.stderr.close()
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

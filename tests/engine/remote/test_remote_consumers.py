@@ -117,7 +117,7 @@ def test_ponder_act_print_prompt_needs_a_local_model(fake, tmp_path):
 @pytest.mark.slow
 def test_summarize_and_act_on_another_ponder(tmp_path):
     """The real thing: `ponder serve --model demo` on loopback, and the commands pointed at it."""
-    from tests.engine.remote.test_ponder_peer import PonderPeer
+    from tests.engine.remote.peers import PonderPeer
 
     peer = PonderPeer(tmp_path / "peer-home")
     try:
