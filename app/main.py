@@ -23,6 +23,7 @@ from app.errors import user_text
 from app.main_window import MainWindow
 from app.markdown.math import MathImages
 from app.markdown.render import MarkdownRenderer
+from app.ops import Ops
 from app.settings_dialog import SettingsDialog
 from app.summary.integration import install_summary
 from app.theme import Theme, apply_theme, pick_theme, system_is_dark
@@ -36,7 +37,9 @@ from engine.service import INFERENCE_THREAD, InferenceService, LoadResult
 from engine.settings import Settings, SettingsStore
 
 if TYPE_CHECKING:
+    from app.models.menu import ModelManager
     from app.quick.in_window import WindowQuickActions
+    from app.summary.integration import SummaryActions
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,8 @@ class PonderApp:
     math: MathImages
     window: MainWindow
     theme: Theme
+    #: Background work off the GUI thread (app/ops): cancelled, all of it, at shutdown.
+    ops: Ops
     #: The one owner of the model: every load goes through it (engine/host).
     host: ModelHost | None = None
     model_override: str | None = None
@@ -62,6 +67,9 @@ class PonderApp:
     load_task: asyncio.Task[None] | None = None
     #: Click to Do in this process (app/quick/in_window.py): tray, hotkey, single instance.
     quick: WindowQuickActions | None = None
+    #: File ▸ Summarize… (app/summary/integration.py) and File → Models… (app/models/menu.py).
+    summary_actions: SummaryActions | None = None
+    models: ModelManager | None = None
     _closed: asyncio.Future[None] | None = field(default=None, repr=False)
     _switch_notice: bool = field(default=False, repr=False)
 
@@ -222,11 +230,12 @@ class PonderApp:
         return 0
 
     def shutdown(self) -> None:
-        """Stop the running turn, quick actions included, and free the model."""
+        """Stop the running turn, quick actions included, every background operation (a bounded
+        wait), and free the model."""
         if self.quick is not None:
             self.quick.close()
         self.controller.stop()
-        self.math.close()
+        self.ops.shutdown()
         self.host.close()  # cancels every running turn and summary step, then frees the model
 
 
@@ -276,11 +285,13 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
                          paths=paths)
     service, assistant = getattr(host.backend, "local", host.backend), host.assistant
     controller = ChatController(assistant, settings)
+    ops = Ops()  # its failures without a handler go to the notice banner (set below)
     math = MathImages(color=theme.markdown.text, point_size=_point_size(qapp, settings),
-                      scale=qapp.devicePixelRatio() if hasattr(qapp, "devicePixelRatio") else 1.0)
+                      scale=qapp.devicePixelRatio() if hasattr(qapp, "devicePixelRatio") else 1.0, ops=ops)
     chat = ChatView(controller, settings, MarkdownRenderer(theme.markdown, math.lookup), math)
     window = MainWindow(chat)
-    app = PonderApp(qapp, paths, store, settings, service, assistant, controller, math, window, theme,
+    ops.report = lambda text: window.notice_banner.show_message(text, kind="error")
+    app = PonderApp(qapp, paths, store, settings, service, assistant, controller, math, window, theme, ops,
                     host=host, model_override=model, provider_override=provider)
     host.subscribe(app._on_host_state)
     window.settings_action.triggered.connect(app.open_settings)
@@ -292,7 +303,7 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
     window.add_action("Help", "&About Ponder", None,
                       lambda: QMessageBox.about(window, "About Ponder", texts.ABOUT))
     qapp.styleHints().colorSchemeChanged.connect(lambda _scheme: app.refresh_theme())
-    install_summary(app)
+    app.summary_actions = install_summary(app)
     if loaded.corrupt_copy is not None:
         window.notice_banner.show_message(texts.SETTINGS_CORRUPT.format(path=loaded.corrupt_copy),
                                           kind="warning")

@@ -1,13 +1,13 @@
 """LaTeX formulas drawn as PNG images with matplotlib's mathtext, off the GUI thread.
 
 mathtext needs no TeX install and no network. Importing matplotlib and its first drawing cost
-about a second, so formulas are drawn on one background thread and cached; until a formula is
-ready the answer shows its source, and the view re-renders when it arrives.
+about a second, so formulas are drawn on the ops layer's "math" lane (one thread, in order) and
+cached; until a formula is ready the answer shows its source, and the view re-renders when it
+arrives.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import logging
@@ -15,11 +15,16 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.ops import Ops
 
 log = logging.getLogger(__name__)
 
+#: The ops lane formulas are drawn on: one thread, so matplotlib is never used from two at once.
+LANE = "math"
 #: Bounds of the formula cache (a formula's PNG is a few KB; a big display one up to ~100 KB).
 MAX_IMAGES = 512
 MAX_BYTES = 16 * 1024 * 1024
@@ -181,24 +186,24 @@ def _key(tex: str, display: bool, color: str, point_size: float, scale: float) -
 
 
 class MathImages:
-    """A cache of drawn formulas, filled by one background thread.
+    """A cache of drawn formulas, filled on the ops layer's "math" lane.
 
     `lookup(tex, display)` returns the image or None (and queues the drawing); listeners are
-    called on the event loop's thread when a new image is ready. The cache keeps the most
+    called on the GUI thread when a new image is ready. Without `ops` (a script) it draws at once. The cache keeps the most
     recently used formulas within `max_images` and `max_bytes` (a long session of maths answers
     would otherwise keep every PNG forever); a view keeps the images it shows, so dropping one
     here costs a redraw at most.
     """
 
     def __init__(self, *, color: str = "#000000", point_size: float = 11.0, scale: float = 1.0,
-                 max_images: int = MAX_IMAGES, max_bytes: int = MAX_BYTES) -> None:
+                 max_images: int = MAX_IMAGES, max_bytes: int = MAX_BYTES, ops: Ops | None = None) -> None:
+        self.ops = ops
         self.color, self.point_size, self.scale = color, point_size, scale
         self.max_images, self.max_bytes = max_images, max_bytes
         self._done: OrderedDict[str, MathImage | None] = OrderedDict()
         self._bytes = 0
         self._pending: set[str] = set()
         self._lock = threading.Lock()
-        self._executor: ThreadPoolExecutor | None = None
         self._listeners: list[Callable[[], None]] = []
 
     def add_listener(self, callback: Callable[[], None]) -> None:
@@ -217,38 +222,28 @@ class MathImages:
             if key in self._pending:
                 return None
             self._pending.add(key)
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            image = self._draw(tex, display)  # no loop (a script): draw now
+        if self.ops is None:
+            image = self._draw(tex, display)  # no app (a script): draw now
             self._store(key, image)
             return image
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ponder-math")
-        future = self._executor.submit(self._draw, tex, display)
-        future.add_done_callback(lambda f: self._deliver(loop, key, f))
+        self.ops.run(lambda _state: self._draw(tex, display), name="draw formula", lane=LANE,
+                     on_done=lambda image: self._ready(key, image),
+                     on_error=lambda _failure: self._ready(key, None),  # shown as its source
+                     on_cancelled=lambda: self._forget(key))
         return None
 
     def warm_up(self) -> None:
-        """Load the formula renderer on the drawing thread now, so the first formula in an
-        answer does not stall the window while matplotlib is imported (about a second)."""
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ponder-math")
-        self._executor.submit(self._draw, "x", False)
-
-    def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        """Load the formula renderer on the drawing lane now, so the first formula in an answer
+        does not wait while matplotlib is imported (about a second)."""
+        if self.ops is not None:
+            self.ops.run(lambda _state: self._draw("x", False), name="load the formula renderer", lane=LANE)
 
     def _draw(self, tex: str, display: bool) -> MathImage | None:
         return draw(tex, display=display, color=self.color, point_size=self.point_size, scale=self.scale)
 
-    def _deliver(self, loop: asyncio.AbstractEventLoop, key: str, future) -> None:
-        image = None if future.cancelled() or future.exception() else future.result()
-        try:
-            loop.call_soon_threadsafe(self._ready, key, image)
-        except RuntimeError:
-            pass  # the loop is closed: the window is gone
+    def _forget(self, key: str) -> None:
+        with self._lock:
+            self._pending.discard(key)
 
     def _ready(self, key: str, image: MathImage | None) -> None:
         self._store(key, image)
