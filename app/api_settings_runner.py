@@ -94,7 +94,7 @@ class WindowApi(QObject):
         from engine.api.server import ApiServer
 
         try:
-            self.key = await asyncio.to_thread(self._key)
+            self.key = await self.app.ops.call(self._key, name="read the API key")  # keyring: D-Bus
             config = ServerConfig(host=HOST, port=port, api_key=self.key)
             server = ApiServer(self.host.assistant, self.model_status, config,
                                budgets=self.app.settings.thinking_budgets,

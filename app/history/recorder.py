@@ -12,9 +12,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.chat.controller import ChatListener
 from app.chat.conversation import Exchange, Phase
 from app.history.loader import shown_figures
 from engine.errors import PonderError
+from engine.events import Stats
 from engine.history.records import MessageMeta
 from engine.history.store import HistoryStore
 from engine.history.writer import MessageWriter
@@ -23,18 +25,31 @@ log = logging.getLogger(__name__)
 
 
 class TeeListener:
-    """Forwards every ChatListener call to several listeners (the view first)."""
+    """A ChatListener that forwards each call to several listeners, in order (the view first);
+    typed, so a method added to ChatListener is a type error here until it is forwarded."""
 
-    def __init__(self, *listeners: object) -> None:
-        self.listeners = listeners
+    def __init__(self, *listeners: ChatListener | None) -> None:
+        self.listeners: tuple[ChatListener, ...] = tuple(x for x in listeners if x is not None)
 
-    def __getattr__(self, name: str) -> Callable[..., None]:
-        def call(*args: object) -> None:
-            for listener in self.listeners:
-                method = getattr(listener, name, None)
-                if method is not None:
-                    method(*args)
-        return call
+    def exchange_added(self, exchange: Exchange) -> None:
+        for listener in self.listeners:
+            listener.exchange_added(exchange)
+
+    def exchange_updated(self, exchange: Exchange) -> None:
+        for listener in self.listeners:
+            listener.exchange_updated(exchange)
+
+    def conversation_reset(self) -> None:
+        for listener in self.listeners:
+            listener.conversation_reset()
+
+    def busy_changed(self, busy: bool) -> None:
+        for listener in self.listeners:
+            listener.busy_changed(busy)
+
+    def stats_changed(self, stats: Stats) -> None:
+        for listener in self.listeners:
+            listener.stats_changed(stats)
 
 
 @dataclass
@@ -109,6 +124,12 @@ class HistoryRecorder:
     def conversation_reset(self) -> None:
         self.forget()
         self.on_reset()
+
+    def busy_changed(self, busy: bool) -> None:
+        pass  # nothing to save: the reply's phase says when it ends
+
+    def stats_changed(self, stats: Stats) -> None:
+        pass  # saved with the reply when it finishes
 
     # --- internals ---
 

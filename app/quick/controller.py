@@ -14,6 +14,7 @@ from PySide6.QtGui import QClipboard, QGuiApplication, QImage
 
 from app.errors import user_text
 from app.markdown.render import MarkdownRenderer
+from app.ops import Ops
 from app.quick.copy_selection import CopyKeys, copy_selection, platform_keys
 from app.quick.overlay import RegionOverlay, image_to_rgb
 from app.quick.popup import ActionPopup
@@ -48,8 +49,13 @@ class QuickController(QObject):
                  model_ready: Callable[[], Awaitable[Path | None]], ocr: OcrEngine | None = None,
                  open_chat: Callable[[str, str], None] | None = None,
                  sampling: Callable[[], Sampling] | None = None,
-                 copy_keys: Callable[[], CopyKeys | None] = platform_keys, parent: QObject | None = None) -> None:
+                 copy_keys: Callable[[], CopyKeys | None] = platform_keys, ops: Ops | None = None,
+                 parent: QObject | None = None) -> None:
+        """ops: the app's background operations (OCR runs there); without it (the quick-action
+        process, tests) the controller keeps its own and stops it in close()."""
         super().__init__(parent)
+        self._own_ops = ops is None
+        self.ops = ops if ops is not None else Ops(parent=self)
         self._copy_keys = copy_keys
         self.assistant = assistant
         self._renderer = renderer
@@ -104,7 +110,7 @@ class QuickController(QObject):
             if image is None:
                 return ""
             self.ocr.prepare()  # its import writes os.environ: here, not on the worker thread
-            result = await asyncio.to_thread(self.ocr.recognise, image_to_rgb(image))
+            result = await self.ops.call(self.ocr.recognise, image_to_rgb(image), name="read the screen region")
             log.info("OCR read %d lines in %.2f s", len(result.lines), result.seconds)
             return result.text
         raise CaptureError(f"The source '{source}' cannot be used from the window.")
@@ -201,6 +207,8 @@ class QuickController(QObject):
             window.close()
         for task in list(self._tasks):
             task.cancel()
+        if self._own_ops:
+            self.ops.shutdown()
 
 
 _EMPTY = {

@@ -54,7 +54,8 @@ class WindowQuickActions(QObject):
         self.tray_available = tray_available
         self.hotkey_support = hotkey_support
         self.controller = QuickController(app.assistant, renderer=self._renderer, model_ready=self.model_ready,
-                                          open_chat=self.open_chat, sampling=self._sampling, parent=self)
+                                          open_chat=self.open_chat, sampling=self._sampling, ops=app.ops,
+                                          parent=self)
         self.controller.message.connect(self.tell)
         self.server = InstanceServer(app.paths, self)
         self.server.request_received.connect(self.handle)

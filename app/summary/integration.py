@@ -6,7 +6,6 @@ SummaryView window, and "Continue in chat" attaches the summary to the chat's ne
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -71,7 +70,8 @@ class SummaryActions(QObject):
         if result is None:
             raise PonderError("No model is loaded, so nothing can be summarised. Pick a model in Settings (Ctrl+,).")
         # A local model counts tokens with its folder's tokenizer; a remote one with an estimate.
-        summarizer = await asyncio.to_thread(make_summarizer, app.assistant, result, app.paths)
+        summarizer = await app.ops.call(make_summarizer, app.assistant, result, app.paths,
+                                        name="prepare the summary")
         return _HeldSummarizer(summarizer, app.host)
 
     def continue_in_chat(self, title: str, markdown: str) -> None:
@@ -137,5 +137,4 @@ def install_summary(app: Any) -> SummaryActions:
     menu.insertAction(app.window.settings_action, clipboard)
     app.window.setAcceptDrops(True)
     app.window.installEventFilter(actions)
-    app.summary_actions = actions
     return actions

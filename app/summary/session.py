@@ -65,7 +65,7 @@ class SummarySession:
         self.control = SummaryControl()
         self.points, self.result = [], None
         self.task = asyncio.ensure_future(self._run(self.control, options, fresh))
-        self._tell("busy_changed", True)
+        self._tell(lambda view: view.busy_changed(True))
         return True
 
     def cancel(self) -> None:
@@ -87,30 +87,32 @@ class SummarySession:
             notes = [f"Skipped {e.user_message()}" for e in outcome.skipped]
             notes += [n for d in outcome.documents for n in d.notes]
             if notes:
-                self._tell("summary_notes", notes)
+                self._tell(lambda view: view.summary_notes(notes))
             summarizer = await self._factory()
             summary = await summarizer.run(outcome.documents, options, emit=self._on_event, control=control,
                                            fresh=fresh)
             self.result = summary
-            self._tell("summary_finished", summary)
+            self._tell(lambda view: view.summary_finished(summary))
         except (CancelledError, asyncio.CancelledError):
-            self._tell("summary_failed", "Stopped before any section was summarised.")
+            self._tell(lambda view: view.summary_failed("Stopped before any section was summarised."))
         except Exception as exc:  # noqa: BLE001 - the window must survive any document or engine failure
             log.info("summary failed: %s", exc, exc_info=not type(exc).__module__.startswith("engine"))
-            self._tell("summary_failed", user_text(exc))
+            text = user_text(exc)
+            self._tell(lambda view: view.summary_failed(text))
         finally:
-            self._tell("busy_changed", False)
+            self._tell(lambda view: view.busy_changed(False))
 
     def _on_event(self, event: object) -> None:
         if isinstance(event, PointsFound):
             self.points += event.points
-            self._tell("summary_points", list(self.points))
+            self._tell(lambda view: view.summary_points(list(self.points)))
         elif isinstance(event, SummaryProgress):
-            self._tell("summary_progress", event)
+            self._tell(lambda view: view.summary_progress(event))
 
-    def _tell(self, name: str, *args: object) -> None:
+    def _tell(self, call: Callable[[SummaryListener], None]) -> None:
+        """Call the view (typed: a SummaryListener method, never a name in a string)."""
         if self.listener is not None:
             try:
-                getattr(self.listener, name)(*args)
+                call(self.listener)
             except Exception:  # noqa: BLE001 - a view bug must not kill the job
-                log.exception("summary view failed in %s", name)
+                log.exception("the summary view failed")

@@ -38,7 +38,11 @@ controller = QuickController(None, renderer=lambda: None, model_ready=None)
 async def pick(overlay=None):
     return image
 controller.pick_region = pick
-text = asyncio.run(controller.capture("region"))
+import qasync
+loop = qasync.QEventLoop(qapp)  # the controller's ops deliver results through the Qt event loop
+asyncio.set_event_loop(loop)
+with loop:
+    text = loop.run_until_complete(controller.capture("region"))
 print("TEXT", text)
 print("WRITES", [w for w in writes if w[0] != "MainThread"])
 """
