@@ -314,7 +314,7 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
     # The model manager (app/models): File → Models…
     from app.models.menu import attach_model_manager
 
-    attach_model_manager(app)
+    app.models = attach_model_manager(app)
     # Click to Do (app/quick) on this window's model: tray, global hotkey, hand-overs.
     from app.quick.in_window import attach_quick_actions
 

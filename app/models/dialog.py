@@ -1,11 +1,15 @@
 """The model manager (objectName modelManager): the catalog with a recommended badge, installed
 models with their disk use, downloads with progress, pause and cancel, import, verify, remove.
 
-Everything slow runs in a BackgroundJob; the dialog only renders state and forwards clicks.
+Everything slow runs through the app's ops layer (app/ops): the look at this computer (see
+app/models/probe.py), downloads, builds, imports and checks; the dialog only renders state and
+forwards clicks. Closing it while a job runs asks whether to stop the job or keep it running.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import user_text
-from app.models.background import BackgroundJob
+from app.models.probe import Probe, physical_cores
+from app.ops import Failure, Op, Ops, TaskState
 from engine.catalog.schema import Catalog
 from engine.download.errors import DownloadStopped, HubUnreachableError
 from engine.download.store import ModelStore
@@ -33,42 +38,78 @@ def _too_slow(fit: Fit, machine: Machine) -> bool:
     return fit.variant.kind == "cpu" and fit.model.parameters_b > 10 and machine.ram_total < BIG_CPU_RAM
 
 
-def _physical_cores() -> int:
-    import os
-
-    import psutil
-
-    return psutil.cpu_count(logical=False) or os.cpu_count() or 1
-
-
 def _gb(n: float) -> str:
     return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.1f} MB"
+
+
+class CloseChoice(Enum):
+    """The answers to "a job is running: close anyway?"."""
+
+    STOP = "stop"
+    KEEP = "keep"
+    CANCEL = "cancel"
+
+
+#: What closing during each kind of job asks: the question, and the labels of Stop and Keep.
+CLOSE_QUESTIONS = {
+    "build": ("{what} is being built on this computer. Stop the build? What was downloaded is kept: "
+              "Download builds it again without downloading it again.",
+              "Stop the build", "Keep it running in the background"),
+    "download": ("{what} is downloading. Stop the download? What has arrived is kept, and Download "
+                 "resumes from where it stopped.",
+                 "Stop the download", "Keep downloading in the background"),
+    "other": ("{what} is still running. Stop it?", "Stop", "Keep it running in the background"),
+}
+
+
+def ask_on_close(parent: QWidget, kind: str, what: str) -> CloseChoice:
+    """The real question: Stop / Keep it running in the background / Cancel."""
+    text, stop_label, keep_label = CLOSE_QUESTIONS.get(kind, CLOSE_QUESTIONS["other"])
+    box = QMessageBox(QMessageBox.Icon.Question, "Close Models", text.format(what=what),
+                      QMessageBox.StandardButton.NoButton, parent)
+    stop = box.addButton(stop_label, QMessageBox.ButtonRole.DestructiveRole)
+    keep = box.addButton(keep_label, QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(keep)
+    box.exec()
+    clicked = box.clickedButton()
+    return CloseChoice.STOP if clicked is stop else CloseChoice.KEEP if clicked is keep else CloseChoice.CANCEL
 
 
 class ModelManagerDialog(QDialog):
     """Signals:
         model_chosen(str): the user picked a model to use (an installed name or 'demo').
+
+    Attributes:
+        ask_on_close: asks what to do when the dialog is closed during a job (tests answer it).
+        notify: tells the main window about a job that ended while the dialog was closed.
     """
 
     model_chosen = Signal(str)
 
-    def __init__(self, store: ModelStore, catalog: Catalog, machine: Machine, *,
+    def __init__(self, store: ModelStore, catalog: Catalog, machine: Machine | None, *, ops: Ops,
                  found: list | None = None, endpoint: str | None = None,
                  bandwidth: float | None = None, cores: int | None = None,
+                 notify: Callable[[str, str], None] | None = None,
                  parent: QWidget | None = None) -> None:
-        """bandwidth (bytes/s) and cores: for the speed and build-time estimates; measured
-        and looked up when not given."""
+        """machine None: the dialog opens at once and says it is looking at this computer until
+        probe_done() brings the machine (app/models/probe.py). bandwidth (bytes/s) and cores: for
+        the speed and build-time estimates; measured (here) when not given with a machine."""
         super().__init__(parent)
         self.setObjectName("modelManager")
         self.setWindowTitle("Models")
         self.resize(820, 600)
+        self.ops = ops
         self.store, self.catalog, self.machine, self.endpoint = store, catalog, machine, endpoint
         self.found = found or []
-        self.recommendation: Recommendation = recommend(catalog, machine)
-        self.bandwidth = bandwidth if bandwidth is not None else measure_bandwidth()
-        self.cores = cores or _physical_cores()
-        self.job: BackgroundJob | None = None
+        self.recommendation: Recommendation | None = recommend(catalog, machine) if machine else None
+        self.bandwidth = bandwidth if bandwidth is not None or machine is None else measure_bandwidth()
+        self.cores = cores or (physical_cores() if machine is not None else 1)
+        self.job: Op[Any] | None = None
+        self._job_kind, self._job_what = "other", ""
         self.installer: Any = None
+        self.ask_on_close: Callable[[str, str], CloseChoice] = lambda kind, what: ask_on_close(self, kind, what)
+        self.notify = notify or (lambda _text, _kind: None)
 
         self.rec_title = QLabel(self)
         self.rec_title.setObjectName("recommendationTitle")
@@ -183,11 +224,31 @@ class ModelManagerDialog(QDialog):
 
     # --- rendering ---
 
+    @property
+    def busy(self) -> bool:
+        """A download, build, import or check is running."""
+        return self.job is not None and self.job.running
+
+    def probe_done(self, probe: Probe) -> None:
+        """The look at this computer has come back: recommend, estimate and list what fits."""
+        self.machine, self.found = probe.machine, probe.found
+        self.bandwidth, self.cores = probe.bandwidth, probe.cores
+        self.recommendation = recommend(self.catalog, probe.machine)
+        self.refresh()
+
+    def probe_failed(self, failure: Failure) -> None:
+        self.rec_title.setText("This computer could not be examined, so nothing is recommended.")
+        self.show_message(failure.text, "error")
+
     def refresh(self) -> None:
         """Rebuild the lists from the store and the catalog."""
         rec = self.recommendation
         installed = {m.name: m for m in self.store.installed()}
-        if rec.choice:
+        if rec is None:
+            self.rec_title.setText("Looking at this computer (memory, GPU, models of other tools)…")
+            self.get_recommended.hide()
+            self.rec_reasons.setText("")
+        elif rec.choice:
             self.rec_title.setText(f"Recommended for this computer: {rec.summary()}")
             size = rec.choice.variant.size
             self.get_recommended.setText(f"Download {rec.choice.model.name} ({gib(size)})")
@@ -198,7 +259,7 @@ class ModelManagerDialog(QDialog):
             self.get_recommended.hide()
             self.rec_reasons.setText("")
         # Why not the others: on demand, not a block of "none here" lines.
-        self.rec_reasons.setToolTip("\n".join(r for r in rec.reasons if not r.startswith("→")))
+        self.rec_reasons.setToolTip("\n".join(r for r in rec.reasons if not r.startswith("→")) if rec else "")
         self.tree.clear()
         mine = self._group("Installed")
         demo = QTreeWidgetItem(mine, ["Demo model", "built in", "", "Ready"])
@@ -208,6 +269,10 @@ class ModelManagerDialog(QDialog):
             what = f"{m.stamp.model}" + (f" · {m.stamp.variant}" if m.stamp and m.stamp.variant else "") if m.stamp else ""
             item = QTreeWidgetItem(mine, [m.name, what, _gb(m.disk_bytes), status])
             item.setData(0, _ROLE, ("installed", m.name))
+        if rec is None or self.machine is None:  # the rest needs the machine: probe_done() fills it in
+            self.tree.expandAll()
+            self._show_disk_use(installed)
+            return
         best = (rec.choice.model.id, rec.choice.variant.id) if rec.choice else None
         available = self._group("Available")
         for model in self.catalog.models:
@@ -244,13 +309,16 @@ class ModelManagerDialog(QDialog):
                 item.setData(0, _ROLE, ("found", f))
                 item.setToolTip(0, str(f.path))
         self.tree.expandAll()
+        self._show_disk_use(installed)
+
+    def _show_disk_use(self, installed: dict) -> None:
         total = sum(m.disk_bytes for m in installed.values())
         self.disk.setText(f"Installed models use {_gb(total)} in {self.store.root}")
         self._update_buttons()
 
     def _estimate(self, fit: Fit) -> Estimate:
         weights = fit.model.parameters_b * 1e9 * INT4_BYTES_PER_PARAM
-        return estimate(int(weights), fit.variant.kind, bandwidth=self.bandwidth,
+        return estimate(int(weights), fit.variant.kind, bandwidth=self.bandwidth or 0.0,
                         parameters_b=fit.model.parameters_b, cores=self.cores,
                         build=fit.variant.source == "convert")
 
@@ -284,7 +352,7 @@ class ModelManagerDialog(QDialog):
                     return
 
     def _update_buttons(self) -> None:
-        sel, busy = self._selected(), self.job is not None and self.job.running
+        sel, busy = self._selected(), self.busy
         kind = sel[0] if sel else None
         self.use_button.setEnabled(kind == "installed" and not busy)
         self.download_button.setEnabled(kind in ("catalog", "found") and not busy)
@@ -293,7 +361,7 @@ class ModelManagerDialog(QDialog):
         self.verify_button.setEnabled(user_model and not busy)
         self.remove_button.setEnabled(user_model and not busy)
         self.import_button.setEnabled(not busy)
-        self.get_recommended.setEnabled(not busy)
+        self.get_recommended.setEnabled(not busy and self.recommendation is not None)
 
     def _button(self, name: str, text: str) -> QPushButton:
         button = QPushButton(text, self)
@@ -320,7 +388,7 @@ class ModelManagerDialog(QDialog):
             self._choose(sel[1])
 
     def download_recommended(self) -> None:
-        if self.recommendation.choice:
+        if self.recommendation is not None and self.recommendation.choice:
             choice = self.recommendation.choice
             self.select("catalog", (choice.model.id, choice.variant.id))
             self.download(choice.model.id, choice.variant.id)
@@ -339,19 +407,22 @@ class ModelManagerDialog(QDialog):
         model = self.catalog.model(model_id)
         variant = model.variant(variant_id)
         self._last_download = (model_id, variant_id)
-        warning = assess(model, variant, self.machine).warning()
+        warning = assess(model, variant, self.machine).warning() if self.machine else None
         self.show_message(f"Warning: {warning}" if warning else "", "warning")
-        self.installer = make_installer(model, variant, self.store, endpoint=self.endpoint)
-        verb = "Building" if variant.source == "convert" else "Downloading"
-        self._start(lambda report: self.installer.run(report), f"{verb} {model.name}, {variant.label}",
-                    pausable=True)
+        installer = self.installer = make_installer(model, variant, self.store, endpoint=self.endpoint)
+        building = variant.source == "convert"
+        self._start(lambda state: installer.run(state.progress),
+                    f"{'Building' if building else 'Downloading'} {model.name}, {variant.label}",
+                    pausable=True, kind="build" if building else "download", what=model.name,
+                    on_cancel=installer.pause)  # at quit: what has arrived is kept, as Pause does
 
     def use_found(self, found) -> None:
         from engine.reuse import use_found
 
         self.installer = None
-        self._start(lambda report: use_found(found, self.store, progress=lambda d, t: report((d, t))),
-                    f"Checking and adding {found.model or found.path.name}", pausable=False)
+        name = found.model or found.path.name
+        self._start(lambda state: use_found(found, self.store, progress=lambda d, t: state.progress((d, t))),
+                    f"Checking and adding {name}", pausable=False, what=name)
 
     def _ask_import(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Import a model folder")
@@ -362,8 +433,9 @@ class ModelManagerDialog(QDialog):
         from engine.download.importer import import_folder
 
         self.installer = None
-        self._start(lambda report: import_folder(folder, self.store, progress=lambda d, t: report((d, t))),
-                    f"Checking and importing {folder.name}", pausable=False)
+        self._start(lambda state: import_folder(folder, self.store, progress=lambda d, t: state.progress((d, t)),
+                                                cancelled=lambda: state.cancelled),
+                    f"Checking and importing {folder.name}", pausable=False, what=f"Importing {folder.name}")
 
     def verify_selected(self) -> None:
         sel = self._selected()
@@ -371,16 +443,20 @@ class ModelManagerDialog(QDialog):
             return
         name = sel[1]
         total = self.store.get(name).disk_bytes if self.store.get(name) else 0
-        self.installer, done = None, [0]
+        self.installer = None
 
-        def work(report):
-            def step(n):
-                done[0] += n
-                report((done[0], total))
+        def work(state: TaskState) -> str:
+            done = 0
+
+            def step(n: int) -> None:
+                nonlocal done
+                state.check()  # a Stop ends the check between blocks
+                done += n
+                state.progress((done, total))
             self.store.verify(name, progress=step)
             return name
 
-        self._start(work, f"Verifying {name}", pausable=False, verb="verified")
+        self._start(work, f"Verifying {name}", pausable=False, verb="verified", what=f"Verifying {name}")
 
     def remove_selected(self) -> None:
         sel = self._selected()
@@ -405,20 +481,38 @@ class ModelManagerDialog(QDialog):
         if self.installer is not None:
             self.installer.cancel()
 
+    # --- closing during a job ---
+
+    def reject(self) -> None:
+        """Close, Esc and the window's close button all come here: during a job, ask first."""
+        if self.busy and self.isVisible():
+            choice = self.ask_on_close(self._job_kind, self._job_what)
+            if choice is CloseChoice.CANCEL:
+                return  # stays open (closeEvent sees it still visible and ignores the close)
+            if choice is CloseChoice.STOP:
+                self._stop_job()
+        super().reject()
+
+    def _stop_job(self) -> None:
+        if self.installer is not None:
+            self.pause()  # a download or a build: what has arrived is kept for the next try
+        elif self.job is not None:
+            self.job.cancel()
+
     # --- job plumbing ---
 
-    def _start(self, work, title: str, *, pausable: bool, verb: str = "installed") -> None:
-        self.job = BackgroundJob(work, self)
-        self.job.progress.connect(self._on_progress)
-        self.job.finished.connect(lambda result: self._on_finished(result, verb))
-        self.job.failed.connect(self._on_failed)
+    def _start(self, work: Callable[[TaskState], Any], title: str, *, pausable: bool, what: str,
+               verb: str = "installed", kind: str = "other", on_cancel: Callable[[], None] | None = None) -> None:
+        self._job_kind, self._job_what = kind, what
+        self.job = self.ops.run(work, name=title, on_progress=self._on_progress,
+                                on_done=lambda result: self._on_finished(result, verb),
+                                on_error=self._on_failed, on_cancelled=self._on_cancelled, on_cancel=on_cancel)
         self.progress_title.setText(title)
         self.progress_bar.setValue(0)
         self.progress_detail.setText("Starting…")
         self.pause_button.setVisible(pausable)
         self.cancel_button.setVisible(pausable)
         self.progress_box.show()
-        self.job.start()
         self._update_buttons()
 
     def _on_progress(self, report) -> None:
@@ -434,6 +528,8 @@ class ModelManagerDialog(QDialog):
         self.progress_box.hide()
         name = result.name if isinstance(result, Path) else str(result)
         text = f"'{name}' is {verb}."
+        if not self.isVisible():  # it went on in the background: tell the main window
+            self.notify(text + (" Choose it in File → Models…." if verb == "installed" else ""), "info")
         if verb == "installed":
             text += " Select it and press Use, or double-click it."
         self.show_message(text)
@@ -441,14 +537,22 @@ class ModelManagerDialog(QDialog):
         if verb == "installed":
             self.select("installed", name)
 
-    def _on_failed(self, error: BaseException) -> None:
+    def _on_cancelled(self) -> None:
         self.progress_box.hide()
+        self.show_message("Stopped.")
+        self.refresh()
+
+    def _on_failed(self, failure: Failure) -> None:
+        self.progress_box.hide()
+        error = failure.error
+        if not self.isVisible() and not isinstance(error, DownloadStopped):
+            self.notify(f"{self._job_what}: {failure.text}", "error")
         if isinstance(error, DownloadStopped):
             text = ("Download cancelled; nothing was kept." if error.cancelled
                     else "Paused. Press Download again to resume where it stopped.")
             self.show_message(text)
         else:
-            self.show_message(user_text(error), "error")
+            self.show_message(failure.text, "error")
             # Offline or the server unreachable: the partial file is kept, so a retry goes on.
             self.retry_button.setVisible(isinstance(error, HubUnreachableError) and self._last_download is not None)
         self.refresh()

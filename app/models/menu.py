@@ -2,53 +2,85 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtGui import QKeySequence
 
 from app.errors import user_text
 
-
-def attach_model_manager(app) -> None:
-    """Add the menu entry (the dialog is built when opened, probing the hardware then), and clean
-    up what a crash may have left in the model store: the trash and orphaned partial downloads."""
-    from engine.download.store import ModelStore
-
-    if app.paths.models.is_dir():
-        try:
-            ModelStore(app.paths).cleanup()
-        except OSError:
-            pass  # a read-only or vanished store is reported when the manager opens
-    action = app.window.add_action("File", "&Models…", QKeySequence("Ctrl+M"), lambda: open_model_manager(app))
-    action.setObjectName("modelManagerAction")
-
-
-def open_model_manager(app):
-    """Show the model manager for this app; choosing a model saves it in the settings and loads it."""
+if TYPE_CHECKING:
+    from app.main import PonderApp
     from app.models.dialog import ModelManagerDialog
-    from engine.catalog.load import load_catalog
+
+
+class ModelManager:
+    """File → Models…: one dialog at a time, kept (hidden) while a job it runs goes on in the
+    background, so opening it again shows that job's progress.
+
+    Attributes:
+        dialog: the dialog last opened (None before the first time).
+    """
+
+    def __init__(self, app: PonderApp) -> None:
+        self.app = app
+        self.dialog: ModelManagerDialog | None = None
+
+    def open(self) -> ModelManagerDialog | None:
+        """Show the manager at once; what it needs to know about the computer arrives from an
+        ops operation (app/models/probe.py), so the window never waits for nvidia-smi."""
+        from app.models.dialog import ModelManagerDialog
+        from app.models.probe import probe
+        from engine.catalog.load import load_catalog
+        from engine.download.store import ModelStore
+        from engine.errors import PonderError
+
+        app = self.app
+        if self.dialog is not None and (self.dialog.busy or self.dialog.isVisible()):
+            self.dialog.show()  # a job goes on in it: show its progress rather than a second one
+            self.dialog.raise_()
+            self.dialog.activateWindow()
+            return self.dialog
+        try:
+            app.paths.ensure()
+            store = ModelStore(app.paths)
+            catalog = load_catalog()
+        except (PonderError, OSError) as exc:
+            app.window.notice_banner.show_message(user_text(exc), kind="error")
+            return None
+        if self.dialog is not None:
+            self.dialog.deleteLater()
+        dialog = self.dialog = ModelManagerDialog(
+            store, catalog, None, ops=app.ops, parent=app.window,
+            notify=lambda text, kind: app.window.notice_banner.show_message(text, kind=kind))
+        dialog.model_chosen.connect(lambda name: use_model(app, name))
+        dialog.show()
+        app.ops.run(lambda state: probe(store, catalog, state), name="look at this computer",
+                    on_done=dialog.probe_done, on_error=dialog.probe_failed)
+        return dialog
+
+
+def attach_model_manager(app: PonderApp) -> ModelManager:
+    """Add the menu entry (the dialog is built when opened, probing the hardware then), and clean
+    up what a crash may have left in the model store (the trash, orphaned partial downloads) in
+    the background: emptying the trash of a large model takes a while."""
     from engine.download.store import ModelStore
-    from engine.errors import PonderError
-    from engine.hardware import detect_hardware
-    from engine.providers import detect_install
-    from engine.recommend import detect_gpu_memory, machine_from
-    from engine.reuse import find_reusable
 
-    try:
-        app.paths.ensure()
+    manager = ModelManager(app)
+    if app.paths.models.is_dir():
         store = ModelStore(app.paths)
-        store.cleanup()
-        catalog = load_catalog()
-    except (PonderError, OSError) as exc:
-        app.window.notice_banner.show_message(user_text(exc), kind="error")
-        return None
-    machine = machine_from(detect_hardware(), detect_install(), detect_gpu_memory())
-    dialog = ModelManagerDialog(store, catalog, machine, found=find_reusable(catalog), parent=app.window)
-    dialog.model_chosen.connect(lambda name: use_model(app, name))
-    app.window._model_manager = dialog  # keep it alive while shown
-    dialog.show()
-    return dialog
+        app.ops.run(lambda _state: store.cleanup(), name="clean up the model store",
+                    on_error=lambda _failure: None)  # a read-only store: said when the manager opens
+    action = app.window.add_action("File", "&Models…", QKeySequence("Ctrl+M"), manager.open)
+    action.setObjectName("modelManagerAction")
+    return manager
 
 
-def use_model(app, name: str) -> None:
+def open_model_manager(app: PonderApp) -> ModelManagerDialog | None:
+    """Show the model manager for this app; choosing a model saves it in the settings and loads it."""
+    return app.models.open() if app.models is not None else None
+
+
+def use_model(app: PonderApp, name: str) -> None:
     """Make `name` the model in the settings; the app reloads it."""
     new = app.settings.copy()
     new.set("model", name)

@@ -8,7 +8,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from app.models.dialog import ModelManagerDialog
+from app.models.dialog import CLOSE_QUESTIONS, CloseChoice, ModelManagerDialog, ask_on_close
+from app.models.probe import Probe
+from app.ops import Ops
 from engine.catalog.load import load_catalog
 from engine.download.store import ModelStore
 from engine.models import DEMO
@@ -28,9 +30,16 @@ def hub():
 
 
 @pytest.fixture
-def dialog(qtbot, ponder_home, hub):
+def ops(qtbot):
+    registry = Ops()
+    yield registry
+    registry.shutdown()
+
+
+@pytest.fixture
+def dialog(qtbot, ponder_home, hub, ops):
     ponder_home.ensure()
-    d = ModelManagerDialog(ModelStore(ponder_home), load_catalog(), LAPTOP, endpoint=hub.url,
+    d = ModelManagerDialog(ModelStore(ponder_home), load_catalog(), LAPTOP, ops=ops, endpoint=hub.url,
                            bandwidth=20e9, cores=2)
     qtbot.addWidget(d)
     d.show()
@@ -132,12 +141,12 @@ def test_try_the_demo_picks_the_demo(dialog, qtbot):
     assert chosen.args == [DEMO]
 
 
-def test_without_the_build_tools_a_buildable_variant_says_so(qtbot, ponder_home):
+def test_without_the_build_tools_a_buildable_variant_says_so(qtbot, ponder_home, ops):
     """The packaged app cannot build models: the dialog recommends a prebuilt one and marks the
     build as needing the tools, not as too big."""
     ponder_home.ensure()
     machine = Machine(ram_total=8_000_000_000, ram_available=6_000_000_000, providers=("cpu",), can_build=False)
-    d = ModelManagerDialog(ModelStore(ponder_home), load_catalog(), machine)
+    d = ModelManagerDialog(ModelStore(ponder_home), load_catalog(), machine, ops=ops)
     qtbot.addWidget(d)
     d.show()
     assert d.rec_title.text() == "Recommended for this computer: Phi-4-mini-instruct, CPU int4"
@@ -145,11 +154,11 @@ def test_without_the_build_tools_a_buildable_variant_says_so(qtbot, ponder_home)
     assert built.text(3) == "Needs the build tools" and "optional tools" in built.toolTip(3)
 
 
-def test_offline_download_says_so_plainly_keeps_the_part_and_offers_retry(qtbot, ponder_home, hub):
+def test_offline_download_says_so_plainly_keeps_the_part_and_offers_retry(qtbot, ponder_home, hub, ops):
     # A host name that cannot be looked up, as on a computer with no network.
     ponder_home.ensure()
     offline = ModelManagerDialog(ModelStore(ponder_home), load_catalog(), LAPTOP, endpoint="http://ponder-hub.invalid",
-                                 bandwidth=20e9, cores=2)
+                                 bandwidth=20e9, cores=2, ops=ops)
     qtbot.addWidget(offline)
     offline.show()
     offline.download("phi-4-reasoning-plus", "gpu-int4")
@@ -177,9 +186,106 @@ def test_one_clear_recommendation_with_speed_time_and_doctors_numbers(dialog):
     assert _status_of(dialog, "Phi-4-mini-reasoning", "CPU int4 (built on this computer)").text(4) == "5.3 tokens/s"
 
 
-def test_a_model_the_recommendation_calls_too_slow_is_not_marked_fits(qtbot, ponder_home):
+def test_a_model_the_recommendation_calls_too_slow_is_not_marked_fits(qtbot, ponder_home, ops):
     desktop = Machine(ram_total=25_000_000_000, ram_available=20_000_000_000, providers=("cpu",))
     ponder_home.ensure()
-    d = ModelManagerDialog(ModelStore(ponder_home), load_catalog(), desktop, bandwidth=20e9, cores=2)
+    d = ModelManagerDialog(ModelStore(ponder_home), load_catalog(), desktop, bandwidth=20e9, cores=2, ops=ops)
     qtbot.addWidget(d)
     assert _status_of(d, "Phi-4-reasoning", "CPU int4").text(3) == "Too slow here"
+
+
+# --- closing during a job (issue #15) ---
+
+def _answering(dialog, choice):
+    asked = []
+    dialog.ask_on_close = lambda kind, what: (asked.append((kind, what)), choice)[1]
+    return asked
+
+
+def _downloading(dialog, qtbot, hub, delay_s=0.05):
+    hub.faults[f"{GPU_FOLDER}/model.onnx.data"] = Fault(delay_s=delay_s)
+    dialog.download("phi-4-reasoning-plus", "gpu-int4")
+    qtbot.waitUntil(lambda: "downloading" in dialog.progress_detail.text().lower(), timeout=30_000)
+
+
+def test_closing_during_a_download_asks_and_stop_keeps_the_part_for_a_resume(dialog, qtbot, hub):
+    _downloading(dialog, qtbot, hub)
+    asked = _answering(dialog, CloseChoice.STOP)
+    dialog.close()
+    assert asked == [("download", "Phi-4-reasoning-plus")] and not dialog.isVisible()
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=30_000)
+    assert "Paused" in dialog.message.text()  # paused, not cancelled: Download resumes it
+    assert any(dialog.store.staging("phi-4-reasoning-plus").rglob("*"))  # the part is kept
+
+
+def test_closing_during_a_download_and_keeping_it_finishes_and_tells_the_window(dialog, qtbot, hub):
+    told = []
+    dialog.notify = lambda text, kind: told.append((text, kind))
+    _downloading(dialog, qtbot, hub, delay_s=0.01)
+    _answering(dialog, CloseChoice.KEEP)
+    dialog.close()
+    assert not dialog.isVisible() and dialog.busy  # it goes on in the background
+    qtbot.waitUntil(lambda: bool(told), timeout=60_000)
+    assert told == [("'phi-4-reasoning-plus' is installed. Choose it in File → Models….", "info")]
+    assert dialog.store.get("phi-4-reasoning-plus") is not None
+
+
+def test_closing_during_a_download_and_cancelling_the_close_keeps_the_dialog(dialog, qtbot, hub):
+    _downloading(dialog, qtbot, hub)
+    asked = _answering(dialog, CloseChoice.CANCEL)
+    dialog.close()
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert len(asked) == 2 and dialog.isVisible() and dialog.busy
+    dialog.cancel_button.click()
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=30_000)
+
+
+def test_closing_when_nothing_runs_asks_nothing(dialog):
+    asked = _answering(dialog, CloseChoice.CANCEL)
+    dialog.close()
+    assert asked == [] and not dialog.isVisible()
+
+
+def test_closing_during_a_build_asks_about_the_build(dialog, qtbot):
+    asked = _answering(dialog, CloseChoice.STOP)
+    dialog.download("phi-4-mini-reasoning", "cpu-int4")  # built here from the original weights
+    dialog.close()
+    assert asked == [("build", "Phi-4-mini-reasoning")]
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=30_000)
+    text, stop, keep = CLOSE_QUESTIONS["build"]
+    assert (stop, keep) == ("Stop the build", "Keep it running in the background")
+    assert "resumes" in CLOSE_QUESTIONS["download"][0]  # a download says it resumes
+
+
+@pytest.mark.parametrize("button, choice", [("Stop the download", CloseChoice.STOP),
+                                            ("Keep downloading in the background", CloseChoice.KEEP),
+                                            ("Cancel", CloseChoice.CANCEL)])
+def test_the_real_question_has_the_three_answers(qtbot, button, choice):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QPushButton
+
+    seen = []
+
+    def answer():
+        box = QApplication.activeModalWidget()
+        seen.append(box.text())
+        labels = {b.text().replace("&", ""): b for b in box.findChildren(QPushButton)}
+        seen.append(sorted(labels))
+        labels[button].click()
+
+    QTimer.singleShot(0, answer)
+    assert ask_on_close(None, "download", "Phi-4-reasoning") is choice
+    assert "Phi-4-reasoning is downloading" in seen[0] and "resumes" in seen[0]
+    assert seen[1] == ["Cancel", "Keep downloading in the background", "Stop the download"]
+
+
+def test_the_dialog_opens_before_the_computer_is_examined(qtbot, ponder_home, ops):
+    ponder_home.ensure()
+    d = ModelManagerDialog(ModelStore(ponder_home), load_catalog(), None, ops=ops)
+    qtbot.addWidget(d)
+    d.show()
+    assert "Looking at this computer" in d.rec_title.text()
+    assert not d.get_recommended.isVisible() and not d.download_button.isEnabled()
+    d.probe_done(Probe(LAPTOP, [], 20e9, 2))
+    assert d.rec_title.text().startswith("Recommended for this computer: Phi-4-mini-reasoning")
+    assert _status_of(d, "Phi-4-mini-reasoning", "CPU int4 (built on this computer)").text(4) == "5.3 tokens/s"
