@@ -11,6 +11,8 @@ from app.errors import user_text
 if TYPE_CHECKING:
     from app.main import PonderApp
     from app.models.dialog import ModelManagerDialog
+    from app.models.probe import Probe
+    from app.ops import Op
 
 
 class ModelManager:
@@ -24,6 +26,7 @@ class ModelManager:
     def __init__(self, app: PonderApp) -> None:
         self.app = app
         self.dialog: ModelManagerDialog | None = None
+        self._probe: Op[Probe] | None = None
 
     def open(self) -> ModelManagerDialog | None:
         """Show the manager at once; what it needs to know about the computer arrives from an
@@ -47,15 +50,17 @@ class ModelManager:
         except (PonderError, OSError) as exc:
             app.window.notice_banner.show_message(user_text(exc), kind="error")
             return None
-        if self.dialog is not None:
+        if self.dialog is not None:  # closed, nothing running: a fresh one looks at the computer again
+            if self._probe is not None:
+                self._probe.cancel()  # its result must not reach the deleted dialog
             self.dialog.deleteLater()
         dialog = self.dialog = ModelManagerDialog(
             store, catalog, None, ops=app.ops, parent=app.window,
             notify=lambda text, kind: app.window.notice_banner.show_message(text, kind=kind))
         dialog.model_chosen.connect(lambda name: use_model(app, name))
         dialog.show()
-        app.ops.run(lambda state: probe(store, catalog, state), name="look at this computer",
-                    on_done=dialog.probe_done, on_error=dialog.probe_failed)
+        self._probe = app.ops.run(lambda state: probe(store, catalog, state), name="look at this computer",
+                                  on_done=dialog.probe_done, on_error=dialog.probe_failed)
         return dialog
 
 

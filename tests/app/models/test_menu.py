@@ -56,3 +56,16 @@ def test_reopening_during_a_background_job_shows_its_progress(qtbot, qloop, pond
     gate.set()
     qtbot.waitUntil(lambda: not first.busy, timeout=30_000)
     app.shutdown()
+
+
+def test_reopening_before_the_look_at_the_computer_ends_gets_a_fresh_dialog(qtbot, qloop, ponder_home):
+    ponder_home.ensure()
+    app = build_app(QApplication.instance(), ponder_home)
+    qtbot.addWidget(app.window)
+    first = app.models.open()
+    first.close()  # before its probe came back
+    second = app.models.open()
+    assert second is not first
+    qtbot.waitUntil(lambda: second.machine is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: app.ops.running == [], timeout=60_000)  # the first probe's result went nowhere
+    app.shutdown()
