@@ -102,6 +102,7 @@ class PonderApp:
         elif isinstance(state, Loading):
             self.window.status.model_loading(_display_name(state.wanted.spec))
         elif isinstance(state, Ready):
+            self.controller.required_system_prompt = bool(state.setup.chat_format.system_prompt)
             self._loaded(state.result)
         elif isinstance(state, LoadFailed):
             self._load_failed(state.error)

@@ -16,6 +16,7 @@ from app.chat.message_widgets import ExchangeWidget
 from app.markdown.math import MathImages
 from app.markdown.render import MarkdownRenderer
 from engine.events import Stats
+from engine.history.records import ChatSettings
 from engine.settings import Settings
 
 
@@ -62,7 +63,7 @@ class ChatView(QWidget):
         column.addLayout(row)
         if math is not None:  # once the window is up and idle, not during the first answer
             QTimer.singleShot(1500, self, math.warm_up)
-        self.chat_settings = ChatSettingsPanel(settings, lambda: controller.overrides, self)
+        self.chat_settings = ChatSettingsPanel(settings, controller, self)
         self.chat_settings.hide()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -114,8 +115,13 @@ class ChatView(QWidget):
 
     def conversation_reset(self) -> None:
         self.messages.clear()
-        self.chat_settings.load()  # a new chat starts from the defaults
+        self.chat_settings_changed(self.controller.chat_settings())  # a new chat starts from the defaults
         self.composer.context_meter.reset()
+
+    def chat_settings_changed(self, settings: ChatSettings) -> None:
+        """This chat's settings changed (edited, or a saved chat's restored): show them."""
+        self.composer.show_effort(self.controller.effort)
+        self.chat_settings.load()
 
     def busy_changed(self, busy: bool) -> None:
         self.composer.set_busy(busy)
@@ -158,10 +164,11 @@ class ChatView(QWidget):
             self.messages.scroll_to_bottom()
 
     def _on_effort(self, effort: str) -> None:
-        self.controller.effort = effort
+        self.controller.set_effort(effort)
 
     def _refresh_all(self) -> None:
         self._refresh_last(len(self.messages.widgets))
+        self.chat_settings.load()  # (after a model load) whether the model keeps its own system prompt
 
     def _refresh_last(self, count: int) -> None:
         for widget in self.messages.widgets[-count:] if count else []:

@@ -7,6 +7,7 @@ runs at a time; a turn's events arrive as batches (at most one per frame) from C
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from typing import Protocol
 
@@ -16,6 +17,7 @@ from engine.assistant import Assistant, ChatTurn
 from engine.budget import ThinkingBudget
 from engine.errors import ContextTooLongError, PonderError
 from engine.events import Failed, Stats
+from engine.history.records import ChatSettings
 from engine.request import ChatRequest, Sampling
 from engine.service import LoadResult
 from engine.settings import Settings
@@ -34,6 +36,7 @@ class ChatListener(Protocol):
     def conversation_reset(self) -> None: ...
     def busy_changed(self, busy: bool) -> None: ...
     def stats_changed(self, stats: Stats) -> None: ...
+    def chat_settings_changed(self, settings: ChatSettings) -> None: ...
 
 
 class ChatController:
@@ -44,8 +47,13 @@ class ChatController:
         self.settings = settings
         self.listener = listener
         self.conversation = Conversation()
-        #: This chat's own settings (app/chat/chat_settings.py): they win over `settings`.
-        self.overrides: dict = {}
+        #: This chat's own instructions and sampling (app/chat/chat_settings.py); None fields
+        #: use `settings`. Saved with the chat (app/history) together with its effort.
+        self.own = ChatSettings()
+        self._unsaved = False  # `own` changed while typing; saved by save_settings()
+        #: The loaded model's card requires its own system prompt (instructions go after it).
+        self.required_system_prompt = False
+        #: This chat's effort: it starts from the "effort" setting and is saved with the chat.
         self.effort: str = settings.get("effort")
         self.model: LoadResult | None = None
         #: Greedy decoding instead of the sampling settings (the demo model needs it).
@@ -164,16 +172,51 @@ class ChatController:
         return True
 
     def new_chat(self) -> None:
-        """Forget the conversation (the engine's cache too)."""
+        """Forget the conversation (the engine's cache too); the new chat starts from the defaults."""
         self.stop()
+        self.save_settings()  # what was typed last belongs to the chat that ends
         self.conversation = Conversation()
-        self.overrides.clear()
+        self.own, self.effort = ChatSettings(), self.settings.get("effort")
         self._notify("conversation_reset")
         asyncio.ensure_future(self._reset_engine())
+
+    # --- this chat's own settings ---
+
+    def chat_settings(self) -> ChatSettings:
+        """What is saved with the chat: its own instructions and sampling, and its effort."""
+        return dataclasses.replace(self.own, effort=self.effort)
+
+    def set_own(self, *, save: bool = True, **changes: object) -> None:
+        """Change this chat's instructions or sampling (None: back to the app's setting). With
+        save=False (while typing) they apply at once and are saved by the next save_settings()."""
+        self.own = dataclasses.replace(self.own, **changes)  # type: ignore[arg-type]
+        self._unsaved = True
+        if save:
+            self.save_settings()
+
+    def save_settings(self) -> None:
+        """Tell the listeners (the history) about changes not yet saved."""
+        if self._unsaved:
+            self._unsaved = False
+            self._notify("chat_settings_changed", self.chat_settings())
+
+    def set_effort(self, effort: str) -> None:
+        """This chat's effort, for its next turns."""
+        if effort != self.effort:
+            self.effort = effort
+            self._notify("chat_settings_changed", self.chat_settings())
+
+    def restore_settings(self, saved: ChatSettings) -> None:
+        """A reopened chat's own settings; its effort, if it saved none, is the app's."""
+        self.own = dataclasses.replace(saved, effort=None)
+        self.effort = saved.effort or self.settings.get("effort")
+        self._unsaved = False
+        self._notify("chat_settings_changed", self.chat_settings())
 
     # --- running a turn ---
 
     def _start(self, exchange: Exchange, *, resume: str | None = None, close: bool = False) -> None:
+        self.save_settings()
         if resume is None:
             exchange.reply.start()
         exchange.reply.budget = None if close else self._budget().tokens
@@ -250,7 +293,8 @@ class ChatController:
 
     def _setting(self, key: str):
         """This chat's value, else the app's."""
-        return self.overrides[key] if key in self.overrides else self.settings.get(key)
+        own = getattr(self.own, key)
+        return own if own is not None else self.settings.get(key)
 
     def _budget(self) -> ThinkingBudget:
         return ThinkingBudget.parse(self.effort, self.settings.thinking_budgets())

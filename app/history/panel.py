@@ -86,7 +86,8 @@ class HistoryPanel(QObject):
         self.store = None
         self.sidebar = HistorySidebar(None)  # the window re-parents it (add_sidebar)
         self.recorder = HistoryRecorder(None, self._meta, on_saved=self._saved,
-                                        on_error=lambda e: self.notify(e.user_message(), "error"))
+                                        on_error=lambda e: self.notify(e.user_message(), "error"),
+                                        chat_settings=controller.chat_settings)
         self.recorder.on_reset = lambda: self.sidebar.set_current(None)
         controller.listener = TeeListener(controller.listener, self.recorder)
         self.sidebar.open_requested.connect(self.open_conversation)
@@ -228,6 +229,7 @@ class HistoryPanel(QObject):
 
     def close_store(self) -> None:
         """Commit what is streaming, then close (the window is closing, or a new store)."""
+        self.controller.save_settings()  # instructions typed a moment ago
         self.recorder.flush()
         self.recorder.set_store(None)
         self.sidebar.set_store(None)
@@ -270,6 +272,7 @@ class HistoryPanel(QObject):
         self.controller.conversation.exchanges = [exchange for exchange, _q, _a in items]
         for exchange, _q, _a in items:
             self.chat.exchange_added(exchange)
+        self.controller.restore_settings(conversation.settings)  # before adopt(): nothing to save back
         self.recorder.adopt(conversation_id, items)
         self.sidebar.set_current(conversation_id)
         target = next((e for e, q, a in items if message_id in (q, a)), None)

@@ -428,7 +428,7 @@ def test_the_context_meter_shows_how_full_the_conversation_is(ponder, qtbot):
     assert text == "Context 1,700 / 2,048" and "oldest exchanges will be left out" in tip
 
 
-def test_this_chats_settings_apply_to_its_turns_and_end_with_it(ponder, qtbot, monkeypatch):
+def test_this_chats_settings_apply_to_its_turns_and_a_new_chat_starts_from_the_defaults(ponder, qtbot, monkeypatch):
     from PySide6.QtWidgets import QDoubleSpinBox, QToolButton
 
     sent = []
@@ -448,4 +448,25 @@ def test_this_chats_settings_apply_to_its_turns_and_end_with_it(ponder, qtbot, m
     assert ponder.settings.get("system_prompt") == ""  # the app's defaults are untouched
     qtbot.keyClick(_input(ponder), Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert panel.findChild(QPlainTextEdit, "chatInstructions").toPlainText() == ""
-    assert ponder.controller.overrides == {}
+    assert temperature.value() == 0.05  # the app's value (set by the fixture)
+    _ask(qtbot, ponder, "What is 1 plus 1?")
+    _wait_done(qtbot, ponder)
+    assert sent[-1].system_prompt == "" and sent[-1].sampling.temperature == 0.05
+
+
+def test_the_panel_says_when_the_model_keeps_its_own_system_prompt(ponder, qtbot):
+    from dataclasses import replace
+
+    from engine.catalog.setup import ModelSetup
+    from engine.prompt import ChatFormat
+
+    ponder.window.chat_settings_action.trigger()
+    note = ponder.window.chat.chat_settings.prompt_note
+    assert not note.isVisible()  # the demo model takes instructions as they are
+    # The host reports a model whose card requires its own system prompt (Phi-4-reasoning's).
+    ready = ponder.host.state
+    card = ModelSetup(chat_format=ChatFormat(system_prompt="You are Phi, a language model trained by Microsoft."))
+    ponder._on_host_state(replace(ready, setup=card))
+    assert note.isVisible() and "requires its own system prompt" in note.text()
+    ponder._on_host_state(ready)
+    assert not note.isVisible()
