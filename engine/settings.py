@@ -98,6 +98,15 @@ def hotkey_problem(text: str) -> str:
     return ""
 
 
+def budget_message_problem(text: str) -> str:
+    """Why `text` cannot close the thinking, or "" when it can."""
+    if len(text) > 200:
+        return "keep it under 200 characters: it is written into the thinking every time."
+    if "<think>" in text or "</think>" in text:
+        return "it must not contain <think> or </think>: the closing marker is added after it."
+    return ""
+
+
 SCHEMA: tuple[Setting, ...] = (
     Setting("model", str, "", "Model", "An installed model's name, a model folder, 'demo', or "
             "'remote:NAME' for a saved connection's model. "
@@ -118,6 +127,13 @@ SCHEMA: tuple[Setting, ...] = (
             "effort.", "Thinking", minimum=16, maximum=1_000_000),
     Setting("budget_high", int, 4096, "High effort budget", "Thinking tokens allowed at High effort.",
             "Thinking", minimum=16, maximum=1_000_000),
+    Setting("budget_message_on", bool, False, "Close the thinking with a line when the budget runs out",
+            "When the thinking budget runs out, the line below ends the thinking, so the answer starts from "
+            "a clear end (llama.cpp's budget message). It is part of the thinking, never of the answer.",
+            "Thinking"),
+    Setting("budget_message", str, "Time is up; I will answer now.", "Closing line", "Written at the end of "
+            "the thinking when its budget runs out (with the option above).", "Thinking",
+            check=budget_message_problem),
     Setting("thinking_expanded", bool, False, "Show thinking expanded", "Keep each answer's thinking "
             "open instead of collapsing it when the answer starts.", "Thinking"),
     Setting("theme", str, "system", "Theme", "Light, dark, or follow the system.", "Appearance",

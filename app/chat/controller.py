@@ -289,12 +289,18 @@ class ChatController:
             system_prompt=s("system_prompt"),
             resume_thinking=resume,
             close_thinking=close,
+            budget_message=self._budget_message(),
         )
 
     def _setting(self, key: str):
         """This chat's value, else the app's."""
         own = getattr(self.own, key)
         return own if own is not None else self.settings.get(key)
+
+    def _budget_message(self) -> str:
+        """The closing line for a thinking the budget ends (Settings), set apart from it."""
+        line = self.settings.get("budget_message").strip() if self.settings.get("budget_message_on") else ""
+        return f"\n\n{line}\n" if line else ""
 
     def _budget(self) -> ThinkingBudget:
         return ThinkingBudget.parse(self.effort, self.settings.thinking_budgets())

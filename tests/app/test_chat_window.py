@@ -175,6 +175,31 @@ def test_answer_now_before_the_first_thought_tells_the_user(ponder, qtbot):
     assert notice.isVisible() and "You asked for the answer" in notice.text()
 
 
+def test_a_closing_line_ends_the_thinking_when_the_budget_runs_out(ponder, qtbot):
+    ponder.controller.greedy = True
+    ponder.settings.set("budget_low", 16)
+    ponder.settings.set("budget_message_on", True)
+    ponder.settings.set("budget_message", "Time is up; I will answer now.")
+    effort = ponder.window.findChild(QComboBox, "effortSelector")
+    effort.setCurrentIndex(effort.findData("low"))
+    _ask(qtbot, ponder, "What is 37 plus 45?")
+    _wait_done(qtbot, ponder)
+    reply = _reply(ponder)
+    assert reply.finish is FinishReason.THINKING_BUDGET
+    assert reply.thinking.rstrip().endswith("Time is up; I will answer now.")
+    assert "Time is up" not in reply.answer and reply.answer.strip()
+    pane = _last_widget(ponder).assistant.thinking
+    qtbot.mouseClick(pane.toggle, Qt.MouseButton.LeftButton)
+    assert pane.text.toPlainText().rstrip().endswith("Time is up; I will answer now.")
+    assert "Time is up" not in _answer_text(ponder)
+    # Off (the default): the engine closes the thinking without a line.
+    ponder.settings.set("budget_message_on", False)
+    qtbot.mouseClick(_last_widget(ponder).assistant.findChild(QPushButton, "regenerateButton"),
+                     Qt.MouseButton.LeftButton)
+    _wait_done(qtbot, ponder)
+    assert _reply(ponder).finish is FinishReason.THINKING_BUDGET and "Time is up" not in _reply(ponder).thinking
+
+
 def _budget_run_then_continue(ponder, qtbot):
     """A turn cut by a 16-token thinking budget, then "Continue thinking" with no budget; greedy,
     so the demo model's path is the same on every run."""
