@@ -436,7 +436,8 @@ def test_the_status_bar_forgets_the_last_speed_when_a_new_answer_starts(ponder, 
 
 
 def test_the_context_meter_shows_how_full_the_conversation_is(ponder, qtbot):
-    from app.chat.context_meter import meter_text
+    from app.chat.context_meter import amount, meter_text
+    from engine.memory import size_text
 
     meter = ponder.window.chat.composer.context_meter
     assert not meter.isVisible()  # nothing used yet
@@ -444,13 +445,22 @@ def test_the_context_meter_shows_how_full_the_conversation_is(ponder, qtbot):
     _wait_done(qtbot, ponder)
     stats = _reply(ponder).stats
     used = stats.prompt_tokens + stats.answer_tokens
-    assert meter.isVisible() and meter.label.text() == f"Context {used:,} / 2,048"
+    # The demo model's KV cache on the CPU: layers × KV heads × head size × keys and values × float32.
+    decoder = ponder.controller.model.folder.config["model"]["decoder"]
+    per_token = decoder["num_hidden_layers"] * decoder["num_key_value_heads"] * decoder["head_size"] * 2 * 4
+    reserved = stats.kv_reserved_bytes
+    assert 0 < used * per_token < reserved  # the reservation holds room for the next question
+    assert meter.isVisible()
+    assert meter.label.text() == f"Context {used:,} / 2,048 · Memory {amount(used * per_token)} / {amount(reserved)}"
+    assert f"uses {amount(used * per_token)} of the {amount(reserved)} reserved" in meter.toolTip()
+    assert f"KV {size_text(reserved)}" in ponder.window.status.speed.text()  # the status bar agrees
     assert meter.property("warn") is False
     qtbot.keyClick(_input(ponder), Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert not meter.isVisible()
     # Near the limit it warns before the oldest exchanges are left out.
     text, tip = meter_text(1_700, 2_048)
     assert text == "Context 1,700 / 2,048" and "oldest exchanges will be left out" in tip
+    assert amount(3 * 2**20) == "3 MB" and amount(300 * 1024) == "300 KB" and amount(5 * 2**30) == "5.0 GB"
 
 
 def test_this_chats_settings_apply_to_its_turns_and_a_new_chat_starts_from_the_defaults(ponder, qtbot, monkeypatch):
