@@ -136,6 +136,9 @@ SCHEMA: tuple[Setting, ...] = (
             check=budget_message_problem),
     Setting("thinking_expanded", bool, False, "Show thinking expanded", "Keep each answer's thinking "
             "open instead of collapsing it when the answer starts.", "Thinking"),
+    Setting("model_titles", bool, True, "Titles by the model", "After a new chat's first answer, the model "
+            "names the chat in a few words, in the background (not the demo model). A chat you renamed keeps "
+            "its name.", "Answers"),
     Setting("theme", str, "system", "Theme", "Light, dark, or follow the system.", "Appearance",
             choices=("system", "light", "dark")),
     Setting("font_size", int, 0, "Text size", "Point size of the conversation text; 0 uses the "
