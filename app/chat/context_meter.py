@@ -20,6 +20,7 @@ from engine.memory import size_text
 
 #: From this share of the context on, the meter warns.
 WARN_SHARE = 0.8
+BAR_WIDTH = 70
 
 
 def used_tokens(stats: Stats, *, live: bool) -> int:
@@ -45,6 +46,12 @@ def kv_memory(used_tokens: int, per_token: int, reserved: int | None) -> KvMemor
 def amount(n: int) -> str:
     """A KV size as the status bar writes it; below a megabyte (the demo model) in KB."""
     return size_text(n) if n >= 2**20 else f"{max(1, round(n / 1024)):,} KB"
+
+
+def short_text(used: int, context: int, memory: KvMemory | None = None) -> str:
+    """The meter's words where the full ones do not fit: '1,234 / 2,048 · 12 MB / 48 MB'."""
+    text = f"{used:,} / {context:,}"
+    return text + (f" · {amount(memory.used)} / {amount(memory.reserved)}" if memory is not None else "")
 
 
 def meter_text(used: int, context: int, memory: KvMemory | None = None) -> tuple[str, str]:
@@ -73,7 +80,7 @@ class ContextMeter(QWidget):
         self.bar = QProgressBar(self)
         self.bar.setObjectName("contextBar")
         self.bar.setTextVisible(False)
-        self.bar.setFixedSize(70, 6)
+        self.bar.setFixedSize(BAR_WIDTH, 6)
         self.label = QLabel(self)
         self.label.setObjectName("contextText")
         row = QHBoxLayout(self)
@@ -82,6 +89,8 @@ class ContextMeter(QWidget):
         row.addWidget(self.bar)
         row.addWidget(self.label)
         self.context = 0
+        #: (words, bar width), widest first: the first that fits is shown.
+        self._forms: tuple[tuple[str, int], ...] = (("", BAR_WIDTH),)
         self.hide()
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
@@ -89,14 +98,23 @@ class ContextMeter(QWidget):
         return QSize(0, self.label.sizeHint().height())
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
-        return QSize(self.bar.width() + 6 + self.label.sizeHint().width(), self.label.sizeHint().height())
+        return QSize(self._width(*self._forms[0]), self.label.sizeHint().height())
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
-        # Too narrow to read: show nothing rather than a clipped stub.
-        whole = event.size().width() >= self.sizeHint().width()
-        self.bar.setVisible(whole)
-        self.label.setVisible(whole)
+        self._fit(event.size().width())
+
+    def _width(self, text: str, bar: int) -> int:
+        margins = self.label.contentsMargins()
+        return bar + 6 + self.label.fontMetrics().horizontalAdvance(text) + margins.left() + margins.right() + 2
+
+    def _fit(self, width: int) -> None:
+        """The widest form that fits; too narrow to read: nothing rather than a clipped stub."""
+        text, bar = next((form for form in self._forms if width >= self._width(*form)), ("", BAR_WIDTH))
+        self.bar.setFixedWidth(bar)
+        self.label.setText(text)
+        self.bar.setVisible(bool(text))
+        self.label.setVisible(bool(text))
 
     def set_context(self, tokens: int) -> None:
         """The loaded model's context length (0: no model)."""
@@ -109,8 +127,13 @@ class ContextMeter(QWidget):
         if not self.context:
             return
         text, tip = meter_text(used, self.context, memory)
-        self.label.setText(text)
+        # Narrower: short words, then the context alone, then a shorter bar (the tooltip has everything).
+        alone = short_text(used, self.context)
+        self._forms = ((text, BAR_WIDTH), (short_text(used, self.context, memory), BAR_WIDTH),
+                       (alone, BAR_WIDTH), (alone, BAR_WIDTH // 2))
         self.setToolTip(tip)
+        self.updateGeometry()
+        self._fit(self.width())
         warn = used >= self.context * WARN_SHARE
         self.setProperty("warn", warn)
         self.style().unpolish(self)
