@@ -119,7 +119,7 @@ SCHEMA: tuple[Setting, ...] = (
             "reach this probability.", "Answers", minimum=0.05, maximum=1.0),
     Setting("system_prompt", str, "", "Extra instructions", "Added to the model's system prompt on "
             "every turn.", "Answers", multiline=True),
-    Setting("effort", str, "medium", "Reasoning effort", "The effort new questions start with.",
+    Setting("effort", str, "medium", "Reasoning effort", "The effort a new chat starts with (each chat keeps the one chosen next to Send).",
             "Thinking", choices=EFFORTS),
     Setting("budget_low", int, 256, "Low effort budget", "Thinking tokens allowed at Low effort.",
             "Thinking", minimum=16, maximum=1_000_000),
