@@ -110,6 +110,7 @@ class PonderApp:
         elif isinstance(state, Loading):
             self.window.status.model_loading(_display_name(state.wanted.spec))
         elif isinstance(state, Ready):
+            self.controller.required_system_prompt = bool(state.setup.chat_format.system_prompt)
             self._loaded(state.result)
         elif isinstance(state, LoadFailed):
             self._load_failed(state.error)
@@ -310,7 +311,7 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
     # Conversation history (app/history): the sidebar, and chats saved as they stream.
     from app.history.panel import attach_history
 
-    attach_history(window, controller, paths)
+    attach_history(window, controller, paths, host)
     # The model manager (app/models): File → Models…
     from app.models.menu import attach_model_manager
 

@@ -138,6 +138,7 @@ class SettingsDialog(QDialog):
         scroll.setWidget(content)
         if "hotkey" in self.hints:
             self._explain_hotkey(hotkey_support)
+        self._link_budget_message()
 
         self.error = QLabel(self)
         self.error.setObjectName("settingsError")
@@ -171,6 +172,14 @@ class SettingsDialog(QDialog):
         hint = self.hints["hotkey"]
         hint.setText(support)
         hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+    def _link_budget_message(self) -> None:
+        """The closing line is editable only while the option that uses it is on."""
+        switch = self.findChild(QCheckBox, "setting_budget_message_on")
+        line = self.findChild(QLineEdit, "setting_budget_message")
+        if switch is not None and line is not None:
+            switch.toggled.connect(line.setEnabled)
+            line.setEnabled(switch.isChecked())
 
     def _defaults(self) -> None:
         for key, setting in self._original.schema.items():

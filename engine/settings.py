@@ -98,6 +98,15 @@ def hotkey_problem(text: str) -> str:
     return ""
 
 
+def budget_message_problem(text: str) -> str:
+    """Why `text` cannot close the thinking, or "" when it can."""
+    if len(text) > 200:
+        return "keep it under 200 characters: it is written into the thinking every time."
+    if "<think>" in text or "</think>" in text:
+        return "it must not contain <think> or </think>: the closing marker is added after it."
+    return ""
+
+
 SCHEMA: tuple[Setting, ...] = (
     Setting("model", str, "", "Model", "An installed model's name, a model folder, 'demo', or "
             "'remote:NAME' for a saved connection's model. "
@@ -110,7 +119,7 @@ SCHEMA: tuple[Setting, ...] = (
             "reach this probability.", "Answers", minimum=0.05, maximum=1.0),
     Setting("system_prompt", str, "", "Extra instructions", "Added to the model's system prompt on "
             "every turn.", "Answers", multiline=True),
-    Setting("effort", str, "medium", "Reasoning effort", "The effort new questions start with.",
+    Setting("effort", str, "medium", "Reasoning effort", "The effort a new chat starts with (each chat keeps the one chosen next to Send).",
             "Thinking", choices=EFFORTS),
     Setting("budget_low", int, 256, "Low effort budget", "Thinking tokens allowed at Low effort.",
             "Thinking", minimum=16, maximum=1_000_000),
@@ -118,8 +127,18 @@ SCHEMA: tuple[Setting, ...] = (
             "effort.", "Thinking", minimum=16, maximum=1_000_000),
     Setting("budget_high", int, 4096, "High effort budget", "Thinking tokens allowed at High effort.",
             "Thinking", minimum=16, maximum=1_000_000),
+    Setting("budget_message_on", bool, False, "Close the thinking with a line when the budget runs out",
+            "When the thinking budget runs out, the line below ends the thinking, so the answer starts from "
+            "a clear end (llama.cpp's budget message). It is part of the thinking, never of the answer.",
+            "Thinking"),
+    Setting("budget_message", str, "Time is up; I will answer now.", "Closing line", "Written at the end of "
+            "the thinking when its budget runs out (with the option above).", "Thinking",
+            check=budget_message_problem),
     Setting("thinking_expanded", bool, False, "Show thinking expanded", "Keep each answer's thinking "
             "open instead of collapsing it when the answer starts.", "Thinking"),
+    Setting("model_titles", bool, True, "Titles by the model", "After a new chat's first answer, the model "
+            "names the chat in a few words, in the background (not the demo model). A chat you renamed keeps "
+            "its name.", "Answers"),
     Setting("theme", str, "system", "Theme", "Light, dark, or follow the system.", "Appearance",
             choices=("system", "light", "dark")),
     Setting("font_size", int, 0, "Text size", "Point size of the conversation text; 0 uses the "

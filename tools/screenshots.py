@@ -72,6 +72,16 @@ class Session:
         controller = self.app.controller
         await _wait(lambda: not controller.busy and not controller.conversation.last.reply.live)
 
+    async def chat_settings(self, instructions: str, *, temperature: float) -> None:
+        """The "This chat" panel open, with the chat's own instructions and temperature."""
+        from PySide6.QtWidgets import QDoubleSpinBox, QPlainTextEdit
+
+        self.app.window.splitter.widget(0).hide()  # the chat list (Ctrl+Shift+L): room for the meter
+        self.app.window.chat_settings_action.trigger()
+        panel = self.app.window.chat.chat_settings
+        panel.findChild(QPlainTextEdit, "chatInstructions").setPlainText(instructions)
+        panel.findChild(QDoubleSpinBox, "chatTemperature").setValue(temperature)
+
     def last_pane(self):
         return self.app.window.chat.messages.widgets[-1].assistant.thinking
 
@@ -93,13 +103,18 @@ async def _take(qapp, out: Path) -> None:
             session = Session(qapp, Path(home), theme)
             await session.ready()
             session.app.settings.set("budget_low", 16)
+            session.app.settings.set("budget_message_on", True)  # the closing line, in the thinking
             await session.ask("What is 2 plus 3?")
             await session.ask("What is 37 plus 45?")
             session.last_pane().set_expanded(True)
             await session.shot(out / f"{theme}-thinking.png")
             session.last_pane().set_expanded(False)
             await session.ask("What is 68 plus 27?", effort="low")  # a 16-token budget: cut, then answered
+            session.last_pane().set_expanded(True)
             await session.shot(out / f"{theme}-budget.png")
+            session.last_pane().set_expanded(False)
+            await session.chat_settings("Answer with the sum only.", temperature=0.3)
+            await session.shot(out / f"{theme}-this-chat.png")
             session.close()
 
 

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 from app.chat.attachments import Attachment
 from app.chat.chat_settings import ChatSettingsPanel
 from app.chat.composer import Composer
-from app.chat.context_meter import used_tokens
+from app.chat.context_meter import kv_memory, used_tokens
 from app.chat.controller import ChatController
 from app.chat.conversation import Exchange
 from app.chat.message_list import MessageList
@@ -16,7 +16,21 @@ from app.chat.message_widgets import ExchangeWidget
 from app.markdown.math import MathImages
 from app.markdown.render import MarkdownRenderer
 from engine.events import Stats
+from engine.history.records import ChatSettings
 from engine.settings import Settings
+
+
+def _kv_per_token(model: object) -> int:
+    """KV bytes per token of a loaded local model, as the engine's reservation counts them."""
+    from engine.memory import element_bytes_for, kv_bytes_per_token
+
+    folder, provider = getattr(model, "folder", None), getattr(model, "provider", None)
+    if folder is None or provider is None:
+        return 0
+    try:
+        return kv_bytes_per_token(folder.config, element_bytes_for(provider.key))
+    except (KeyError, TypeError, ValueError):
+        return 0  # a config without the decoder's shape: the engine reserves by steps, not shown
 
 
 class ChatView(QWidget):
@@ -62,7 +76,7 @@ class ChatView(QWidget):
         column.addLayout(row)
         if math is not None:  # once the window is up and idle, not during the first answer
             QTimer.singleShot(1500, self, math.warm_up)
-        self.chat_settings = ChatSettingsPanel(settings, lambda: controller.overrides, self)
+        self.chat_settings = ChatSettingsPanel(settings, controller, self)
         self.chat_settings.hide()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -98,7 +112,8 @@ class ChatView(QWidget):
 
     def exchange_added(self, exchange: Exchange) -> None:
         self.messages.add(exchange)
-        self._meter(exchange.reply.stats, live=False)  # a reopened chat's last saved turn
+        # A reopened chat's last saved turn (its KV cache was not kept: no memory figures).
+        self._meter(exchange.reply.stats, live=False, memory=False)
         self._refresh_last(2)  # the new one, and the one before loses Edit/Regenerate
         self.messages.scroll_to_bottom()
 
@@ -114,8 +129,13 @@ class ChatView(QWidget):
 
     def conversation_reset(self) -> None:
         self.messages.clear()
-        self.chat_settings.load()  # a new chat starts from the defaults
+        self.chat_settings_changed(self.controller.chat_settings())  # a new chat starts from the defaults
         self.composer.context_meter.reset()
+
+    def chat_settings_changed(self, settings: ChatSettings) -> None:
+        """This chat's settings changed (edited, or a saved chat's restored): show them."""
+        self.composer.show_effort(self.controller.effort)
+        self.chat_settings.load()
 
     def busy_changed(self, busy: bool) -> None:
         self.composer.set_busy(busy)
@@ -129,13 +149,15 @@ class ChatView(QWidget):
         last = self.controller.conversation.last
         self._meter(stats, live=last is not None and last.reply.live)
 
-    def _meter(self, stats: Stats | None, *, live: bool) -> None:
+    def _meter(self, stats: Stats | None, *, live: bool, memory: bool = True) -> None:
         model = self.controller.model
         meter = self.composer.context_meter
         folder = getattr(model, "folder", None)  # a remote model's context is the server's: not shown
         meter.set_context(folder.context_length if folder is not None else 0)
         if stats is not None and stats.prompt_tokens:
-            meter.show_usage(used_tokens(stats, live=live))
+            used = used_tokens(stats, live=live)
+            reserved = stats.kv_reserved_bytes if memory else None
+            meter.show_usage(used, kv_memory(used, _kv_per_token(model), reserved))
 
     # --- internals ---
 
@@ -158,10 +180,11 @@ class ChatView(QWidget):
             self.messages.scroll_to_bottom()
 
     def _on_effort(self, effort: str) -> None:
-        self.controller.effort = effort
+        self.controller.set_effort(effort)
 
     def _refresh_all(self) -> None:
         self._refresh_last(len(self.messages.widgets))
+        self.chat_settings.load()  # (after a model load) whether the model keeps its own system prompt
 
     def _refresh_last(self, count: int) -> None:
         for widget in self.messages.widgets[-count:] if count else []:

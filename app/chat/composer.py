@@ -188,6 +188,13 @@ class Composer(QFrame):
         self.send_button.setVisible(not busy)
         self.stop_button.setVisible(busy)
 
+    def show_effort(self, effort: str) -> None:
+        """Show a chat's effort (a reopened or new chat) without emitting effort_changed, which
+        means the user chose it."""
+        self.effort.blockSignals(True)
+        self.effort.setCurrentIndex(max(0, self.effort.findData(effort)))
+        self.effort.blockSignals(False)
+
     def set_budgets(self, budgets: dict[str, int | None]) -> None:
         for i in range(self.effort.count()):
             tokens = budgets.get(self.effort.itemData(i))

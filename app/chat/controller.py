@@ -7,7 +7,9 @@ runs at a time; a turn's events arrive as batches (at most one per frame) from C
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from app.chat.attachments import Attachment
@@ -16,6 +18,7 @@ from engine.assistant import Assistant, ChatTurn
 from engine.budget import ThinkingBudget
 from engine.errors import ContextTooLongError, PonderError
 from engine.events import Failed, Stats
+from engine.history.records import ChatSettings
 from engine.request import ChatRequest, Sampling
 from engine.service import LoadResult
 from engine.settings import Settings
@@ -34,6 +37,7 @@ class ChatListener(Protocol):
     def conversation_reset(self) -> None: ...
     def busy_changed(self, busy: bool) -> None: ...
     def stats_changed(self, stats: Stats) -> None: ...
+    def chat_settings_changed(self, settings: ChatSettings) -> None: ...
 
 
 class ChatController:
@@ -44,8 +48,13 @@ class ChatController:
         self.settings = settings
         self.listener = listener
         self.conversation = Conversation()
-        #: This chat's own settings (app/chat/chat_settings.py): they win over `settings`.
-        self.overrides: dict = {}
+        #: This chat's own instructions and sampling (app/chat/chat_settings.py); None fields
+        #: use `settings`. Saved with the chat (app/history) together with its effort.
+        self.own = ChatSettings()
+        self._unsaved = False  # `own` changed while typing; saved by save_settings()
+        #: The loaded model's card requires its own system prompt (instructions go after it).
+        self.required_system_prompt = False
+        #: This chat's effort: it starts from the "effort" setting and is saved with the chat.
         self.effort: str = settings.get("effort")
         self.model: LoadResult | None = None
         #: Greedy decoding instead of the sampling settings (the demo model needs it).
@@ -89,7 +98,7 @@ class ChatController:
             attachment = attachment.fitted_to(folder.context_length)
         exchange = Exchange(question, attachment)
         self.conversation.exchanges.append(exchange)
-        self._notify("exchange_added", exchange)
+        self._tell(lambda listener: listener.exchange_added(exchange))
         self._start(exchange)
         return True
 
@@ -100,8 +109,8 @@ class ChatController:
             return False
         exchange = Exchange(question, reply=Reply(answer=answer, phase=Phase.DONE))
         self.conversation.exchanges.append(exchange)
-        self._notify("exchange_added", exchange)
-        self._notify("exchange_updated", exchange)
+        self._tell(lambda listener: listener.exchange_added(exchange))
+        self._tell(lambda listener: listener.exchange_updated(exchange))
         return True
 
     def resend_last(self, question: str, attachment: Attachment | None = None) -> bool:
@@ -110,7 +119,7 @@ class ChatController:
         if last is None or self.busy or not (question.strip() or attachment):
             return False
         last.question, last.attachment, last.reply, last.notices = question.strip(), attachment, Reply(), []
-        self._notify("exchange_updated", last)
+        self._tell(lambda listener: listener.exchange_updated(last))
         self._start(last)
         return True
 
@@ -120,7 +129,7 @@ class ChatController:
         if last is None or self.busy:
             return False
         last.reply, last.notices = Reply(), []
-        self._notify("exchange_updated", last)
+        self._tell(lambda listener: listener.exchange_updated(last))
         self._start(last)
         return True
 
@@ -164,24 +173,59 @@ class ChatController:
         return True
 
     def new_chat(self) -> None:
-        """Forget the conversation (the engine's cache too)."""
+        """Forget the conversation (the engine's cache too); the new chat starts from the defaults."""
         self.stop()
+        self.save_settings()  # what was typed last belongs to the chat that ends
         self.conversation = Conversation()
-        self.overrides.clear()
-        self._notify("conversation_reset")
+        self.own, self.effort = ChatSettings(), self.settings.get("effort")
+        self._tell(lambda listener: listener.conversation_reset())
         asyncio.ensure_future(self._reset_engine())
+
+    # --- this chat's own settings ---
+
+    def chat_settings(self) -> ChatSettings:
+        """What is saved with the chat: its own instructions and sampling, and its effort."""
+        return dataclasses.replace(self.own, effort=self.effort)
+
+    def set_own(self, *, save: bool = True, **changes: object) -> None:
+        """Change this chat's instructions or sampling (None: back to the app's setting). With
+        save=False (while typing) they apply at once and are saved by the next save_settings()."""
+        self.own = dataclasses.replace(self.own, **changes)  # type: ignore[arg-type]
+        self._unsaved = True
+        if save:
+            self.save_settings()
+
+    def save_settings(self) -> None:
+        """Tell the listeners (the history) about changes not yet saved."""
+        if self._unsaved:
+            self._unsaved = False
+            self._tell(lambda listener: listener.chat_settings_changed(self.chat_settings()))
+
+    def set_effort(self, effort: str) -> None:
+        """This chat's effort, for its next turns."""
+        if effort != self.effort:
+            self.effort = effort
+            self._tell(lambda listener: listener.chat_settings_changed(self.chat_settings()))
+
+    def restore_settings(self, saved: ChatSettings) -> None:
+        """A reopened chat's own settings; its effort, if it saved none, is the app's."""
+        self.own = dataclasses.replace(saved, effort=None)
+        self.effort = saved.effort or self.settings.get("effort")
+        self._unsaved = False
+        self._tell(lambda listener: listener.chat_settings_changed(self.chat_settings()))
 
     # --- running a turn ---
 
     def _start(self, exchange: Exchange, *, resume: str | None = None, close: bool = False) -> None:
+        self.save_settings()
         if resume is None:
             exchange.reply.start()
         exchange.reply.budget = None if close else self._budget().tokens
         self._stopping = self._answer_now = False
         self._running = True
-        self._notify("exchange_updated", exchange)
+        self._tell(lambda listener: listener.exchange_updated(exchange))
         self._task = asyncio.ensure_future(self._run(exchange, resume, close))
-        self._notify("busy_changed", True)
+        self._tell(lambda listener: listener.busy_changed(True))
 
     async def _run(self, exchange: Exchange, resume: str | None, close: bool) -> None:
         reply = exchange.reply
@@ -205,8 +249,8 @@ class ChatController:
         finally:
             self._turn, self._running, self._waiting = None, False, False
             self._update_notices(exchange)
-            self._notify("exchange_updated", exchange)
-            self._notify("busy_changed", False)
+            self._tell(lambda listener: listener.exchange_updated(exchange))
+            self._tell(lambda listener: listener.busy_changed(False))
 
     async def _run_once(self, exchange: Exchange, resume: str | None, close: bool) -> bool:
         """One engine turn; True when it must be retried with a smaller attachment."""
@@ -222,10 +266,11 @@ class ChatController:
                     return True
                 exchange.reply.apply(event)
                 if isinstance(event, Stats):
-                    self._notify("stats_changed", event)
-            self._notify("exchange_updated", exchange)
-        if exchange.reply.stats is not None:
-            self._notify("stats_changed", exchange.reply.stats)
+                    self._tell(lambda listener: listener.stats_changed(event))
+            self._tell(lambda listener: listener.exchange_updated(exchange))
+        final = exchange.reply.stats
+        if final is not None:
+            self._tell(lambda listener: listener.stats_changed(final))
         return False
 
     def _shrink(self, exchange: Exchange, error: PonderError) -> bool:
@@ -246,11 +291,18 @@ class ChatController:
             system_prompt=s("system_prompt"),
             resume_thinking=resume,
             close_thinking=close,
+            budget_message=self._budget_message(),
         )
 
     def _setting(self, key: str):
         """This chat's value, else the app's."""
-        return self.overrides[key] if key in self.overrides else self.settings.get(key)
+        own = getattr(self.own, key)
+        return own if own is not None else self.settings.get(key)
+
+    def _budget_message(self) -> str:
+        """The closing line for a thinking the budget ends (Settings), set apart from it."""
+        line = self.settings.get("budget_message").strip() if self.settings.get("budget_message_on") else ""
+        return f"\n\n{line}\n" if line else ""
 
     def _budget(self) -> ThinkingBudget:
         return ThinkingBudget.parse(self.effort, self.settings.thinking_budgets())
@@ -284,7 +336,8 @@ class ChatController:
             self._model_ready = asyncio.Event()
         return self._model_ready
 
-    def _notify(self, name: str, *args: object) -> None:
+    def _tell(self, call: Callable[[ChatListener], None]) -> None:
+        """Call the listener, typed (a misspelt method is a type error, not a runtime surprise)."""
         if self.listener is not None:
-            getattr(self.listener, name)(*args)
+            call(self.listener)
 

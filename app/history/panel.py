@@ -20,6 +20,7 @@ from app.history.loader import exchanges_from
 from app.history.opening import BackgroundOpener
 from app.history.recorder import HistoryRecorder, TeeListener
 from app.history.sidebar import HistorySidebar
+from app.history.titles import ModelTitles
 from engine.errors import PonderError
 from engine.history.errors import (
     HistoryLockedError,
@@ -86,9 +87,14 @@ class HistoryPanel(QObject):
         self.store = None
         self.sidebar = HistorySidebar(None)  # the window re-parents it (add_sidebar)
         self.recorder = HistoryRecorder(None, self._meta, on_saved=self._saved,
-                                        on_error=lambda e: self.notify(e.user_message(), "error"))
+                                        on_error=lambda e: self.notify(e.user_message(), "error"),
+                                        chat_settings=controller.chat_settings)
         self.recorder.on_reset = lambda: self.sidebar.set_current(None)
-        controller.listener = TeeListener(controller.listener, self.recorder)
+        self.titles = ModelTitles(controller, conversation_id=lambda: self.recorder.conversation_id,
+                                  rename=self._model_title, enabled=lambda: controller.settings.get("model_titles"),
+                                  is_demo=_is_demo)
+        controller.listener = TeeListener(controller.listener, self.recorder, self.titles)
+        self.sidebar.deleted.connect(self.titles.forget)
         self.sidebar.open_requested.connect(self.open_conversation)
         self.sidebar.new_requested.connect(chat.new_chat)
         self.sidebar.export_requested.connect(self.export)
@@ -223,11 +229,13 @@ class HistoryPanel(QObject):
     def close(self) -> None:
         """The window is closing: commit and close; a background open still running is dropped."""
         self._closed = True
+        self.titles.cancel()
         self.opener.cancel()
         self.close_store()
 
     def close_store(self) -> None:
         """Commit what is streaming, then close (the window is closing, or a new store)."""
+        self.controller.save_settings()  # instructions typed a moment ago
         self.recorder.flush()
         self.recorder.set_store(None)
         self.sidebar.set_store(None)
@@ -245,6 +253,19 @@ class HistoryPanel(QObject):
         if endpoint is not None:
             return MessageMeta(model=endpoint.model, provider="remote")
         return MessageMeta(model=model.folder.name, provider=model.provider.key)
+
+    def _model_title(self, conversation_id: int, title: str) -> bool:
+        """The model's title for a chat, unless it was renamed (or the history closed) meanwhile."""
+        if self.store is None or not self.store.rename_if_untouched(conversation_id, title):
+            return False
+        self.sidebar.refresh()
+        return True
+
+    def follow_host(self, host) -> None:
+        """A model change ends title work started on the old model."""
+        from engine.host import Checking, Switching
+
+        host.subscribe(lambda state: self.titles.cancel() if isinstance(state, (Switching, Checking)) else None)
 
     def _saved(self, conversation_id: int) -> None:
         if self.sidebar.current_id != conversation_id:
@@ -270,6 +291,7 @@ class HistoryPanel(QObject):
         self.controller.conversation.exchanges = [exchange for exchange, _q, _a in items]
         for exchange, _q, _a in items:
             self.chat.exchange_added(exchange)
+        self.controller.restore_settings(conversation.settings)  # before adopt(): nothing to save back
         self.recorder.adopt(conversation_id, items)
         self.sidebar.set_current(conversation_id)
         target = next((e for e, q, a in items if message_id in (q, a)), None)
@@ -338,8 +360,16 @@ class HistoryPanel(QObject):
             self.notify(exc.user_message(), "error")
 
 
-def attach_history(window, controller, paths) -> HistoryPanel:
-    """Add the history sidebar to the main window and start saving its chats."""
+def _is_demo(model: object) -> bool:
+    from engine.paths import demo_model_dir
+
+    folder = getattr(model, "folder", None)
+    return folder is not None and folder.path == demo_model_dir().resolve()
+
+
+def attach_history(window, controller, paths, host=None) -> HistoryPanel:
+    """Add the history sidebar to the main window and start saving its chats (titled by the
+    model on `host` once their first answer is in)."""
     panel = HistoryPanel(HistoryVault.for_paths(paths), window.chat, controller,
                          notify=lambda text, kind: window.notice_banner.show_message(
                              text, kind=_banner_kind(kind)),
@@ -352,6 +382,8 @@ def attach_history(window, controller, paths) -> HistoryPanel:
     search.setObjectName("historySearchAction")
     window.add_action("File", "&Import conversation…", None, panel.import_file)
     window.closing.connect(panel.close)
+    if host is not None:
+        panel.follow_host(host)
     panel.unlock_in_background()
     return panel
 

@@ -17,7 +17,7 @@ from app.chat.conversation import Exchange, Phase
 from app.history.loader import shown_figures
 from engine.errors import PonderError
 from engine.events import Stats
-from engine.history.records import MessageMeta
+from engine.history.records import ChatSettings, MessageMeta
 from engine.history.store import HistoryStore
 from engine.history.writer import MessageWriter
 
@@ -51,6 +51,10 @@ class TeeListener:
         for listener in self.listeners:
             listener.stats_changed(stats)
 
+    def chat_settings_changed(self, settings: ChatSettings) -> None:
+        for listener in self.listeners:
+            listener.chat_settings_changed(settings)
+
 
 @dataclass
 class _Saved:
@@ -71,9 +75,12 @@ class HistoryRecorder:
     def __init__(self, store: HistoryStore | None, meta: Callable[[], MessageMeta],
                  *, interval_s: float = 0.5,
                  on_saved: Callable[[int], None] | None = None,
-                 on_error: Callable[[PonderError], None] | None = None) -> None:
+                 on_error: Callable[[PonderError], None] | None = None,
+                 chat_settings: Callable[[], ChatSettings] = ChatSettings) -> None:
         self.store = store
         self.meta = meta
+        #: The chat's own settings, saved with its conversation (app/chat/controller.py).
+        self.chat_settings = chat_settings
         self.interval_s = interval_s
         self.on_saved = on_saved or (lambda _cid: None)
         #: Called when the chat starts afresh (New chat): no saved conversation is shown.
@@ -131,6 +138,10 @@ class HistoryRecorder:
     def stats_changed(self, stats: Stats) -> None:
         pass  # saved with the reply when it finishes
 
+    def chat_settings_changed(self, settings: ChatSettings) -> None:
+        if self.conversation_id is not None:
+            self._guard(lambda _e: self.store.set_chat_settings(self.conversation_id, settings), None)
+
     # --- internals ---
 
     def _guard(self, action: Callable[[Exchange], None], exchange: Exchange) -> None:
@@ -147,6 +158,7 @@ class HistoryRecorder:
         store = self.store
         if self.conversation_id is None:
             self.conversation_id = store.create_conversation().id
+            store.set_chat_settings(self.conversation_id, self.chat_settings())
         stored = store.add_message(self.conversation_id, "user", exchange.question)
         self._track(exchange, _Saved(stored.id, exchange.question))
         self.on_saved(self.conversation_id)

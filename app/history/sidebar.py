@@ -46,6 +46,7 @@ class HistorySidebar(QWidget):
         open_requested(int, object): open conversation id, at message id (or None).
         new_requested(): start a new chat.
         export_requested(int, str): export conversation id as "md" or "json".
+        deleted(int): a conversation was deleted.
         import_requested(): import a Ponder JSON file.
         error(str): something the user should read (a failed rename, delete, …).
     """
@@ -56,6 +57,8 @@ class HistorySidebar(QWidget):
     current_title = Signal(str)
     export_requested = Signal(int, str)
     import_requested = Signal()
+    #: A conversation was deleted (its id); Undo may bring it back.
+    deleted = Signal(int)
     error = Signal(str)
 
     def __init__(self, store: HistoryStore | None = None, parent: QWidget | None = None) -> None:
@@ -306,6 +309,7 @@ class HistorySidebar(QWidget):
             return
         self._deleted = conversation_id
         self._deleted_was_open = conversation_id == self.current_id
+        self.deleted.emit(conversation_id)
         self.undo_bar.show()
         self._undo_timer.start()
         if self._deleted_was_open:

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from engine.history.errors import HistoryImportError
-from engine.history.records import Conversation, MessageMeta, MessageStatus
+from engine.history.records import ChatSettings, Conversation, MessageMeta, MessageStatus
 from engine.history.store import HistoryStore
 
 FORMAT = "ponder-conversation"
@@ -46,6 +46,7 @@ def to_json(conversation: Conversation) -> str:
             "pinned": summary.pinned,
             "created": summary.created,
             "updated": summary.updated,
+            "settings": json.loads(conversation.settings.to_json()),
             "messages": [
                 {
                     "role": m.role,
@@ -82,6 +83,8 @@ def import_json(store: HistoryStore, text: str, *, source: str = "the file") -> 
                               else MessageStatus.STREAMING)
         if conv["pinned"]:
             store.set_pinned(summary.id, True)
+        if conv["settings"] != ChatSettings():
+            store.set_chat_settings(summary.id, conv["settings"])
     except BaseException:
         store.delete(summary.id)  # never leave half a conversation visible
         raise
@@ -118,8 +121,10 @@ def _validated(text: str, source: str) -> dict[str, Any]:
                                 stats={str(k): v for k, v in stats.items()
                                        if isinstance(v, (int, float)) or v is None}),
         })
+    settings = conv.get("settings")
     return {"uid": _text(conv.get("uid")), "title": _text(conv.get("title")),
             "pinned": conv.get("pinned") is True, "created": _number(conv.get("created")),
+            "settings": ChatSettings.from_dict(settings if isinstance(settings, dict) else {}),
             "messages": messages}
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
+
+from engine.settings import EFFORTS
 
 #: Marks around a search hit inside SearchHit.snippet (control characters never typed by users).
 HIT_START, HIT_END = "\x02", "\x03"
@@ -54,11 +57,47 @@ class ConversationSummary:
 
 
 @dataclass(frozen=True)
+class ChatSettings:
+    """A chat's own settings, saved with it; None means "the app's setting"."""
+
+    system_prompt: str | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    effort: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps({k: v for k, v in asdict(self).items() if v is not None}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> ChatSettings:
+        """Parsed leniently: a value that is missing, of the wrong type or out of range is the default."""
+        try:
+            data = json.loads(text or "{}")
+        except (ValueError, RecursionError):
+            return cls()
+        return cls.from_dict(data if isinstance(data, dict) else {})
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ChatSettings:
+        def number(key: str, low: float, high: float) -> float | None:
+            value = data.get(key)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                return None
+            return float(value) if low <= value <= high else None
+
+        prompt, effort = data.get("system_prompt"), data.get("effort")
+        return cls(system_prompt=prompt if isinstance(prompt, str) else None,
+                   temperature=number("temperature", 0.05, 2.0), top_p=number("top_p", 0.05, 1.0),
+                   effort=effort if effort in EFFORTS else None)
+
+
+@dataclass(frozen=True)
 class Conversation:
-    """A conversation with all its messages, oldest first."""
+    """A conversation with all its messages, oldest first, and its own settings."""
 
     summary: ConversationSummary
     messages: tuple[StoredMessage, ...]
+    settings: ChatSettings = field(default_factory=ChatSettings)
 
 
 @dataclass(frozen=True)

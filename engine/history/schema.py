@@ -79,8 +79,13 @@ def _v2_search(db) -> None:
     """)
 
 
+def _v3_chat_settings(db) -> None:
+    """Each chat's own settings (instructions, sampling, effort) as JSON, encrypted with the rest."""
+    db.execute("ALTER TABLE conversations ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'")
+
+
 #: MIGRATIONS[n] upgrades a store from version n to n + 1.
-MIGRATIONS: tuple[Callable[[object], None], ...] = (_v1_tables, _v2_search)
+MIGRATIONS: tuple[Callable[[object], None], ...] = (_v1_tables, _v2_search, _v3_chat_settings)
 LATEST = len(MIGRATIONS)
 
 

@@ -18,6 +18,7 @@ from engine.history.records import (
     HIT_END,
     HIT_START,
     Conversation,
+    ChatSettings,
     ConversationSummary,
     MessageMeta,
     MessageStatus,
@@ -128,7 +129,34 @@ class HistoryStore:
         summary = self.summary(conversation_id)
         rows = self._db.execute(_MESSAGE + " WHERE conversation_id = ? ORDER BY id",
                                 (conversation_id,)).fetchall()
-        return Conversation(summary, tuple(_message(row) for row in rows))
+        return Conversation(summary, tuple(_message(row) for row in rows),
+                            self.chat_settings(conversation_id))
+
+    def chat_settings(self, conversation_id: int) -> ChatSettings:
+        """The chat's own settings (defaults where it has none)."""
+        row = self._db.execute("SELECT settings FROM conversations WHERE id = ? AND deleted IS NULL",
+                               (conversation_id,)).fetchone()
+        if row is None:
+            raise ConversationNotFoundError(conversation_id)
+        return ChatSettings.from_json(row[0])
+
+    def set_chat_settings(self, conversation_id: int, settings: ChatSettings) -> None:
+        """Save the chat's own settings (they do not count as activity: the order stays)."""
+        self._update(conversation_id, "settings = ?", (settings.to_json(),))
+
+    def rename_if_untouched(self, conversation_id: int, title: str) -> bool:
+        """Give a chat a made-up title unless someone named it already: only while its title is
+        still the one taken from its first question. True when renamed."""
+        with database.write(self._db):
+            row = self._db.execute(
+                "SELECT c.title, (SELECT content FROM messages m WHERE m.conversation_id = c.id"
+                " AND m.role = 'user' ORDER BY m.id LIMIT 1) FROM conversations c"
+                " WHERE c.id = ? AND c.deleted IS NULL", (conversation_id,)).fetchone()
+            if row is None or row[1] is None or row[0] != _title_from(row[1]):
+                return False
+            self._db.execute("UPDATE conversations SET title = ? WHERE id = ?",
+                             (_clean_title(title), conversation_id))
+        return True
 
     def rename(self, conversation_id: int, title: str) -> None:
         """Set a conversation's title."""

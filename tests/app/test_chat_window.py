@@ -175,6 +175,31 @@ def test_answer_now_before_the_first_thought_tells_the_user(ponder, qtbot):
     assert notice.isVisible() and "You asked for the answer" in notice.text()
 
 
+def test_a_closing_line_ends_the_thinking_when_the_budget_runs_out(ponder, qtbot):
+    ponder.controller.greedy = True
+    ponder.settings.set("budget_low", 16)
+    ponder.settings.set("budget_message_on", True)
+    ponder.settings.set("budget_message", "Time is up; I will answer now.")
+    effort = ponder.window.findChild(QComboBox, "effortSelector")
+    effort.setCurrentIndex(effort.findData("low"))
+    _ask(qtbot, ponder, "What is 37 plus 45?")
+    _wait_done(qtbot, ponder)
+    reply = _reply(ponder)
+    assert reply.finish is FinishReason.THINKING_BUDGET
+    assert reply.thinking.rstrip().endswith("Time is up; I will answer now.")
+    assert "Time is up" not in reply.answer and reply.answer.strip()
+    pane = _last_widget(ponder).assistant.thinking
+    qtbot.mouseClick(pane.toggle, Qt.MouseButton.LeftButton)
+    assert pane.text.toPlainText().rstrip().endswith("Time is up; I will answer now.")
+    assert "Time is up" not in _answer_text(ponder)
+    # Off (the default): the engine closes the thinking without a line.
+    ponder.settings.set("budget_message_on", False)
+    qtbot.mouseClick(_last_widget(ponder).assistant.findChild(QPushButton, "regenerateButton"),
+                     Qt.MouseButton.LeftButton)
+    _wait_done(qtbot, ponder)
+    assert _reply(ponder).finish is FinishReason.THINKING_BUDGET and "Time is up" not in _reply(ponder).thinking
+
+
 def _budget_run_then_continue(ponder, qtbot):
     """A turn cut by a 16-token thinking budget, then "Continue thinking" with no budget; greedy,
     so the demo model's path is the same on every run."""
@@ -411,7 +436,8 @@ def test_the_status_bar_forgets_the_last_speed_when_a_new_answer_starts(ponder, 
 
 
 def test_the_context_meter_shows_how_full_the_conversation_is(ponder, qtbot):
-    from app.chat.context_meter import meter_text
+    from app.chat.context_meter import amount, meter_text
+    from engine.memory import size_text
 
     meter = ponder.window.chat.composer.context_meter
     assert not meter.isVisible()  # nothing used yet
@@ -419,16 +445,25 @@ def test_the_context_meter_shows_how_full_the_conversation_is(ponder, qtbot):
     _wait_done(qtbot, ponder)
     stats = _reply(ponder).stats
     used = stats.prompt_tokens + stats.answer_tokens
-    assert meter.isVisible() and meter.label.text() == f"Context {used:,} / 2,048"
+    # The demo model's KV cache on the CPU: layers × KV heads × head size × keys and values × float32.
+    decoder = ponder.controller.model.folder.config["model"]["decoder"]
+    per_token = decoder["num_hidden_layers"] * decoder["num_key_value_heads"] * decoder["head_size"] * 2 * 4
+    reserved = stats.kv_reserved_bytes
+    assert 0 < used * per_token < reserved  # the reservation holds room for the next question
+    assert meter.isVisible()
+    assert meter.label.text() == f"Context {used:,} / 2,048 · Memory {amount(used * per_token)} / {amount(reserved)}"
+    assert f"uses {amount(used * per_token)} of the {amount(reserved)} reserved" in meter.toolTip()
+    assert f"KV {size_text(reserved)}" in ponder.window.status.speed.text()  # the status bar agrees
     assert meter.property("warn") is False
     qtbot.keyClick(_input(ponder), Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert not meter.isVisible()
     # Near the limit it warns before the oldest exchanges are left out.
     text, tip = meter_text(1_700, 2_048)
     assert text == "Context 1,700 / 2,048" and "oldest exchanges will be left out" in tip
+    assert amount(3 * 2**20) == "3 MB" and amount(300 * 1024) == "300 KB" and amount(5 * 2**30) == "5.0 GB"
 
 
-def test_this_chats_settings_apply_to_its_turns_and_end_with_it(ponder, qtbot, monkeypatch):
+def test_this_chats_settings_apply_to_its_turns_and_a_new_chat_starts_from_the_defaults(ponder, qtbot, monkeypatch):
     from PySide6.QtWidgets import QDoubleSpinBox, QToolButton
 
     sent = []
@@ -448,4 +483,25 @@ def test_this_chats_settings_apply_to_its_turns_and_end_with_it(ponder, qtbot, m
     assert ponder.settings.get("system_prompt") == ""  # the app's defaults are untouched
     qtbot.keyClick(_input(ponder), Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert panel.findChild(QPlainTextEdit, "chatInstructions").toPlainText() == ""
-    assert ponder.controller.overrides == {}
+    assert temperature.value() == 0.05  # the app's value (set by the fixture)
+    _ask(qtbot, ponder, "What is 1 plus 1?")
+    _wait_done(qtbot, ponder)
+    assert sent[-1].system_prompt == "" and sent[-1].sampling.temperature == 0.05
+
+
+def test_the_panel_says_when_the_model_keeps_its_own_system_prompt(ponder, qtbot):
+    from dataclasses import replace
+
+    from engine.catalog.setup import ModelSetup
+    from engine.prompt import ChatFormat
+
+    ponder.window.chat_settings_action.trigger()
+    note = ponder.window.chat.chat_settings.prompt_note
+    assert not note.isVisible()  # the demo model takes instructions as they are
+    # The host reports a model whose card requires its own system prompt (Phi-4-reasoning's).
+    ready = ponder.host.state
+    card = ModelSetup(chat_format=ChatFormat(system_prompt="You are Phi, a language model trained by Microsoft."))
+    ponder._on_host_state(replace(ready, setup=card))
+    assert note.isVisible() and "requires its own system prompt" in note.text()
+    ponder._on_host_state(ready)
+    assert not note.isVisible()

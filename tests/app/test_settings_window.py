@@ -43,6 +43,28 @@ def test_dialog_edits_are_saved_and_survive_a_restart(qtbot, ponder_home):
     again.service.close()
 
 
+def test_the_budget_closing_line_is_edited_with_its_switch_and_checked(qtbot):
+    from PySide6.QtWidgets import QLabel, QLineEdit
+
+    dialog = SettingsDialog(Settings())
+    qtbot.addWidget(dialog)
+    switch = dialog.findChild(QCheckBox, "setting_budget_message_on")
+    line = dialog.findChild(QLineEdit, "setting_budget_message")
+    assert not switch.isChecked() and not line.isEnabled()
+    assert line.text() == "Time is up; I will answer now."
+    switch.setChecked(True)
+    assert line.isEnabled()
+    line.setText("Enough.</think>")
+    save = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save)
+    save.click()
+    error = dialog.findChild(QLabel, "settingsError")
+    assert dialog.result_settings is None and "must not contain <think> or </think>" in error.text()
+    line.setText("Enough thinking; answering.")
+    save.click()
+    assert dialog.result_settings.get("budget_message_on") is True
+    assert dialog.result_settings.get("budget_message") == "Enough thinking; answering."
+
+
 def test_restore_defaults_in_the_dialog(qtbot, ponder_home):
     settings = Settings()
     settings.set("top_p", 0.5)

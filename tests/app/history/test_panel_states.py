@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QPushButton
 
 from app.history.panel import Dialogs, HistoryPanel
 from engine.history.keys import Keyring
+from engine.history.records import ChatSettings
 from engine.history.vault import HistoryVault
 
 from tests.engine.history.conftest import FAST_SCRYPT
@@ -19,7 +20,8 @@ from tests.engine.history.conftest import FAST_SCRYPT
 
 def _panel(qtbot, vault, notes=None):
     chat = SimpleNamespace(new_chat=lambda: None)
-    controller = SimpleNamespace(listener=None, model=None, busy=False)
+    controller = SimpleNamespace(listener=None, model=None, busy=False, chat_settings=ChatSettings,
+                                 save_settings=lambda: None)
     dialogs = Dialogs(passphrase=lambda *_: "a long passphrase", save_path=lambda *_: None,
                       open_path=lambda *_: None, confirm=lambda *_: True)
     panel = HistoryPanel(vault, chat, controller, dialogs=dialogs,

@@ -175,3 +175,47 @@ def test_export_is_offered_in_documents_under_a_clean_name(ponder, history, qtbo
     history.dialogs.save_path = lambda _parent, suggested, _pattern: offered.append(suggested)
     history.export(summary.id, "json")
     assert offered == [str(documents_folder() / "What is 23 plus 19.json")]
+
+
+def test_a_chats_own_settings_are_saved_with_it_and_come_back_when_it_is_reopened(ponder, history, qtbot,
+                                                                                   monkeypatch):
+    from PySide6.QtWidgets import QComboBox, QDoubleSpinBox
+
+    sent = []
+    assistant = ponder.controller.assistant
+    chat = assistant.chat
+    monkeypatch.setattr(assistant, "chat", lambda request, **kw: sent.append(request) or chat(request, **kw))
+    ponder.window.chat_settings_action.trigger()
+    panel = ponder.window.chat.chat_settings
+    instructions = panel.findChild(QPlainTextEdit, "chatInstructions")
+    temperature = panel.findChild(QDoubleSpinBox, "chatTemperature")
+    effort = ponder.window.findChild(QComboBox, "effortSelector")
+    qtbot.keyClicks(instructions, "Answer in one line.")
+    temperature.setValue(0.3)
+    effort.setCurrentIndex(effort.findData("low"))
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    [summary] = history.store.list_conversations()
+    # Changed after the first question: saved too (typing is saved once it pauses).
+    qtbot.keyClicks(instructions, " Be kind.")
+    qtbot.waitUntil(lambda: history.store.chat_settings(summary.id).system_prompt == "Answer in one line. Be kind.")
+    saved = history.store.chat_settings(summary.id)
+    assert (saved.temperature, saved.top_p, saved.effort) == (0.3, None, "low")
+
+    # A new chat starts from the defaults; the app's settings were never changed.
+    qtbot.keyClick(ponder.window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert instructions.toPlainText() == "" and temperature.value() == 0.05
+    assert ponder.settings.get("system_prompt") == "" and ponder.settings.get("temperature") == 0.05
+    ponder.settings.set("effort", "high")
+    qtbot.keyClick(ponder.window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert effort.currentData() == "high"
+
+    lst = ponder.window.findChild(QListWidget, "historyList")
+    qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=lst.visualItemRect(_rows(ponder)[0]).center())
+    assert instructions.toPlainText() == "Answer in one line. Be kind." and temperature.value() == 0.3
+    assert effort.currentData() == "low"
+    assert ponder.settings.get("effort") == "high"  # showing the chat's effort did not change the default
+    _ask(qtbot, ponder, "What is 1 plus 1?")
+    request = sent[-1]
+    assert request.system_prompt == "Answer in one line. Be kind." and request.sampling.temperature == 0.3
+    assert request.budget.tokens == ponder.settings.thinking_budgets()["low"]
+    assert history.store.summary(summary.id).message_count == 4

@@ -8,7 +8,7 @@ import pytest
 
 from engine.history.errors import HistoryImportError
 from engine.history.export import import_json, to_json, to_markdown
-from engine.history.records import MessageMeta, MessageStatus
+from engine.history.records import ChatSettings, MessageMeta, MessageStatus
 
 
 @pytest.fixture
@@ -40,6 +40,15 @@ def test_json_round_trip(store, conversation):
         [(m.role, m.content, m.thinking, m.meta) for m in conversation.messages]
     assert json.loads(to_json(copy))["conversation"]["messages"] == \
         json.loads(exported)["conversation"]["messages"]
+
+
+def test_a_chats_own_settings_travel_with_its_export(store, conversation):
+    wanted = ChatSettings(system_prompt="Answer in one line.", temperature=0.4, effort="high")
+    store.set_chat_settings(conversation.summary.id, wanted)
+    exported = to_json(store.conversation(conversation.summary.id))
+    assert json.loads(exported)["conversation"]["settings"] == {
+        "system_prompt": "Answer in one line.", "temperature": 0.4, "effort": "high"}
+    assert store.conversation(import_json(store, exported)).settings == wanted
 
 
 def test_import_keeps_uid_into_an_empty_store(vault, conversation, tmp_path):

@@ -9,7 +9,7 @@ import pytest
 
 from engine.events import AnswerDelta, Finished, FinishReason, Stats, ThinkingDelta
 from engine.history.errors import ConversationNotFoundError
-from engine.history.records import MessageMeta, MessageStatus
+from engine.history.records import ChatSettings, MessageMeta, MessageStatus
 from engine.history.store import fts_query
 from engine.history.writer import MessageWriter
 
@@ -22,6 +22,37 @@ def test_title_comes_from_the_first_question(store):
     long = store.create_conversation()
     store.add_message(long.id, "user", "x" * 500)
     assert len(store.summary(long.id).title) == 60 and store.summary(long.id).title.endswith("…")
+
+
+def test_a_chats_own_settings_are_saved_without_reordering_the_list(store):
+    first, second = store.create_conversation("first"), store.create_conversation("second")
+    store.add_message(first.id, "user", "newest activity")
+    wanted = ChatSettings(system_prompt="Answer in French.", temperature=0.3, top_p=0.9, effort="low")
+    store.set_chat_settings(second.id, wanted)
+    assert store.conversation(second.id).settings == wanted
+    assert store.chat_settings(first.id) == ChatSettings()
+    assert [s.title for s in store.list_conversations()] == ["first", "second"]
+    with pytest.raises(ConversationNotFoundError):
+        store.set_chat_settings(999, wanted)
+
+
+@pytest.mark.parametrize("text", ['{"temperature": 9, "top_p": "x", "effort": "huge", "system_prompt": 3}',
+                                  "not json", "[1]", '{"temperature": true}'])
+def test_bad_saved_settings_fall_back_to_the_defaults(text):
+    assert ChatSettings.from_json(text) == ChatSettings()
+
+
+def test_a_made_up_title_never_replaces_one_the_user_chose(store):
+    conv = store.create_conversation()
+    store.add_message(conv.id, "user", "What is 2 plus 3?")
+    assert store.rename_if_untouched(conv.id, "Adding two numbers")
+    assert store.summary(conv.id).title == "Adding two numbers"
+    named = store.create_conversation()
+    store.add_message(named.id, "user", "What is 4 plus 4?")
+    store.rename(named.id, "My sums")
+    assert not store.rename_if_untouched(named.id, "Adding four and four")
+    assert store.summary(named.id).title == "My sums"
+    assert not store.rename_if_untouched(store.create_conversation().id, "No question yet")
 
 
 def test_list_is_pinned_first_then_newest(store):

@@ -1,0 +1,120 @@
+"""Chat titles by the model: cleaned from its reply, made in the background on the real demo
+model (allowed here by a flag: its titles are nonsense), never over a name the user chose."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QPlainTextEdit
+
+from app.history.panel import HistoryPanel
+from app.history.titles import TITLE_LENGTH, TITLE_SESSION, clean_title
+from engine.history.keys import SECURE_BACKENDS, Keyring, backend_name
+from engine.history.vault import HistoryVault
+
+TURN_TIMEOUT_MS = 60_000
+
+
+@pytest.mark.parametrize(("reply", "title"), [
+    ('"Adding Two Numbers"', "Adding Two Numbers"),
+    ("Title: **Sum of 2 and 3**.", "Sum of 2 and 3"),
+    ("</think>\n\n  Mental arithmetic  \nsecond line", "Mental arithmetic"),
+    ("<|end|>", ""),
+    ("  \n“”\n", ""),
+    ("word " * 30, ("word " * 30)[:TITLE_LENGTH - 1].rsplit(" ", 1)[0] + "…"),
+])
+def test_the_models_reply_is_cleaned_into_one_short_line(reply, title):
+    cleaned = clean_title(reply)
+    assert cleaned == title
+    assert len(cleaned) <= TITLE_LENGTH and "\n" not in cleaned
+
+
+@pytest.fixture
+def history(ponder, memory_keyring, tmp_path):
+    panel = ponder.window.findChild(HistoryPanel)
+    panel.close_store()
+    keyring = Keyring(lambda: memory_keyring, allowed=SECURE_BACKENDS | {backend_name(memory_keyring)})
+    panel.vault = HistoryVault(tmp_path / "history", keyring=keyring)
+    assert panel.unlock()
+    return panel
+
+
+def _ask(qtbot, app, text):
+    box = app.window.findChild(QPlainTextEdit, "chatInput")
+    qtbot.keyClicks(box, text)
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+
+
+def _idle(qtbot, app):
+    qtbot.waitUntil(lambda: not app.controller.busy, timeout=TURN_TIMEOUT_MS)
+
+
+def test_a_new_chat_is_titled_by_the_model_after_its_first_answer(ponder, history, qtbot, monkeypatch):
+    requests = []
+    assistant = ponder.controller.assistant
+    chat = assistant.chat
+    monkeypatch.setattr(assistant, "chat", lambda request, **kw: requests.append((request, kw)) or chat(request, **kw))
+    history.titles.include_demo = True
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    _idle(qtbot, ponder)
+    [summary] = history.store.list_conversations()
+    qtbot.waitUntil(lambda: history.store.summary(summary.id).title != "What is 2 plus 3?", timeout=TURN_TIMEOUT_MS)
+    title = history.store.summary(summary.id).title
+    assert title == clean_title(title) and 0 < len(title) <= TITLE_LENGTH
+    heading = ponder.window.findChild(QLabel, "windowHeading")
+    qtbot.waitUntil(lambda: heading.text() == title)
+    [(asked, options)] = [(r, kw) for r, kw in requests if kw.get("session") == TITLE_SESSION]
+    # No thinking (closed before it starts), greedy, a few tokens, on a session of its own.
+    assert asked.resume_thinking == "" and asked.close_thinking and asked.sampling.greedy
+    assert asked.max_new_tokens <= 32 and "What is 2 plus 3?" in asked.messages[-1].content
+    # A follow-up does not title the chat again, and reuses the chat's own cache.
+    _ask(qtbot, ponder, "What is 4 plus 4?")
+    _idle(qtbot, ponder)
+    assert sum(kw.get("session") == TITLE_SESSION for _r, kw in requests) == 1
+    assert ponder.controller.conversation.last.reply.stats.cached_prompt_tokens > 0
+
+
+def test_no_title_on_the_demo_model_or_when_switched_off(ponder, history, qtbot):
+    _ask(qtbot, ponder, "What is 2 plus 3?")  # the demo model, without the tests' flag
+    _idle(qtbot, ponder)
+    assert not history.titles.running
+    qtbot.keyClick(ponder.window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    history.titles.include_demo = True
+    ponder.settings.set("model_titles", False)
+    _ask(qtbot, ponder, "What is 4 plus 4?")
+    _idle(qtbot, ponder)
+    assert not history.titles.running
+    assert sorted(s.title for s in history.store.list_conversations()) == ["What is 2 plus 3?", "What is 4 plus 4?"]
+
+
+def test_a_name_the_user_chose_is_kept(ponder, history, qtbot):
+    history.titles.include_demo = True
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    [summary] = history.store.list_conversations()
+    history.store.rename(summary.id, "My sums")  # while the answer streams
+    _idle(qtbot, ponder)
+    qtbot.waitUntil(lambda: not history.titles.running, timeout=TURN_TIMEOUT_MS)
+    assert history.titles._done == {summary.id}  # asked, and the answer not used
+    assert history.store.summary(summary.id).title == "My sums"
+
+
+def test_a_question_sent_meanwhile_goes_first_and_the_title_follows(ponder, history, qtbot):
+    history.titles.include_demo = True
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    _idle(qtbot, ponder)
+    assert history.titles.running  # started as soon as the window was idle
+    _ask(qtbot, ponder, "What is 4 plus 4?")  # the title work stops for it
+    assert ponder.controller.busy and not history.titles.running
+    _idle(qtbot, ponder)
+    [summary] = history.store.list_conversations()
+    qtbot.waitUntil(lambda: history.store.summary(summary.id).title != "What is 2 plus 3?", timeout=TURN_TIMEOUT_MS)
+    assert ponder.controller.conversation.last.reply.answer
+
+
+def test_closing_the_window_drops_title_work(ponder, history, qtbot):
+    history.titles.include_demo = True
+    _ask(qtbot, ponder, "What is 2 plus 3?")
+    _idle(qtbot, ponder)
+    assert history.titles.running
+    history.close()
+    assert not history.titles.running
