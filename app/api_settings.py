@@ -77,14 +77,15 @@ class ApiSettingsDialog(QDialog):
         form.addRow("Address", _row(self.address, _copy_button(self.address, "copyAddress")))
         form.addRow("API key", _row(self.key, show, _copy_button(self.key, "copyKey"), new))
         form.addRow("Status", self.status)
-        form.addRow(self.save_history)
-        form.addRow(self.save_hint)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
+        self.column = layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
+        # Outside the form: QFormLayout gives a wrapped label that spans a row too little height.
+        layout.addWidget(self.save_history)
+        layout.addWidget(self.save_hint)
         layout.addWidget(buttons)
         self.port.valueChanged.connect(self.refresh)
         api.changed.connect(self.refresh)
@@ -102,6 +103,9 @@ class ApiSettingsDialog(QDialog):
         self.new_key.setEnabled(bool(key))
         self.status.setText(self.api.status_text())
         self.save_hint.setText(save_hint(self.save_history.isChecked(), self.api.history_open))
+        if self.isVisible():  # a longer hint must not be cut off at the bottom
+            self.column.invalidate()
+            self.resize(self.width(), max(self.height(), self.column.totalHeightForWidth(self.width())))
 
     def accept(self) -> None:
         new = self.api.app.settings.copy()
@@ -115,8 +119,8 @@ class ApiSettingsDialog(QDialog):
 
 def save_hint(saving: bool, history_open: bool) -> str:
     """What saving requests does, and whether it can now."""
-    hint = ("Each answered request appears in the sidebar as a conversation titled “API · …”, its "
-            "thinking kept apart and the model the app named recorded; a follow-up joins its conversation.")
+    hint = ("Each answered request appears in the sidebar as a conversation titled “API · …”, with the "
+            "model the app asked for and the thinking kept apart; a follow-up joins its conversation.")
     if saving and not history_open:
         hint += " The history is not open now, so nothing is saved until it is."
     return hint

@@ -156,6 +156,10 @@ def test_saving_api_requests_is_a_choice_in_the_dialog_and_shows_in_the_sidebar(
     history_keys = HistoryKeyring()
     panel.vault = HistoryVault(tmp_path / "history", scrypt=FAST_SCRYPT, keyring=Keyring(
         lambda: history_keys, allowed=SECURE_BACKENDS | {backend_name(history_keys)}))
+    app.window.findChild(type(app.window.settings_action), "localApiAction").trigger()
+    app.window._api_dialog.save_history.setChecked(True)  # the history is closed: the hint says so
+    assert "not open now, so nothing is saved" in app.window._api_dialog.save_hint.text()
+    app.window._api_dialog.reject()
     assert panel.unlock()
     api = app.window._local_api
     backend = MemoryKeyring()
