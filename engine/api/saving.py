@@ -77,6 +77,7 @@ class ApiHistory:
         self._remember = remember
         # The conversation as the client will send it next (its messages + our answer) → its id.
         self._known: OrderedDict[Conversation, int] = OrderedDict()
+        self._known_in: HistoryStore | None = None  # the store those ids belong to
 
     def record(self, done: CompletedRequest) -> int | None:
         """Save one completed request; the conversation's id, or None if nothing was saved."""
@@ -85,6 +86,9 @@ class ApiHistory:
         store = self.store()
         if store is None or store.closed:
             return None
+        if store is not self._known_in:  # another store (a new or restored history): other ids
+            self._known.clear()
+            self._known_in = store
         try:
             conversation_id = self._save(store, done)
         except PonderError as exc:

@@ -202,8 +202,11 @@ class ApiServer:
         if self.history is None or finished is None:
             return
         reason = FinishReason.STOP if outcome.stopped_by_string else finished.reason
-        self.history.record(CompletedRequest(request, "".join(outcome.thinking), answer, model.id,
-                                             model.provider, reason, finished.stats, asked_at))
+        try:
+            self.history.record(CompletedRequest(request, "".join(outcome.thinking), answer, model.id,
+                                                 model.provider, reason, finished.stats, asked_at))
+        except Exception:  # noqa: BLE001 - saving must never cost the client its answer
+            log.exception("saving an API request to the history failed")
 
     # --- queue bookkeeping ---
 

@@ -118,3 +118,25 @@ def test_a_locked_or_closed_history_saves_nothing_and_answers_all_the_same(live,
     finally:
         live.server.history = None
     assert conversations(live, store) == []
+
+
+def test_follow_ups_are_matched_only_within_the_store_they_were_saved_in(store, tmp_path):
+    from engine.api.saving import CompletedRequest
+    from engine.request import ChatRequest, Message, Role
+
+    first = ChatRequest(messages=(Message(Role.USER, QUESTION),))
+    follow_up = ChatRequest(messages=(Message(Role.USER, QUESTION), Message(Role.ASSISTANT, ANSWER),
+                                      Message(Role.USER, "What is 5 plus 4?")))
+    current = [store]
+    saving = ApiHistory(lambda: current[0])
+    first_id = saving.record(CompletedRequest(first, THINKING, ANSWER, "demo"))
+    backend = MemoryKeyring()
+    keyring = Keyring(lambda: backend, allowed=SECURE_BACKENDS | {backend_name(backend)})
+    with HistoryVault(tmp_path / "new", keyring=keyring, scrypt=FAST_SCRYPT).open() as new_store:
+        unrelated = new_store.create_conversation("A chat of the new history")  # the same id as before
+        assert unrelated.id == first_id
+        current[0] = new_store  # the user started a new history
+        saved = saving.record(CompletedRequest(follow_up, "", "9", "demo"))
+        assert saved != unrelated.id and new_store.summary(unrelated.id).message_count == 0
+        assert [m.content for m in new_store.conversation(saved).messages] == [
+            QUESTION, ANSWER, "What is 5 plus 4?", "9"]
