@@ -25,8 +25,8 @@ from engine.errors import PonderError, user_message
 if TYPE_CHECKING:
     from app.history.panel import HistoryPanel
     from app.main import PonderApp
-    from engine.history.store import HistoryStore
     from engine.api.server import Activity, ApiServer
+    from engine.history.store import HistoryStore
 
 log = logging.getLogger(__name__)
 HOST = "127.0.0.1"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
@@ -15,6 +16,9 @@ from engine.quick_actions.handoff import (
     UnsafeRuntimeDirError, hand_over, hand_over_pipe, instance_address, peer_uid_of_fd, socket_is_ours,
 )
 from engine.quick_actions.request import QuickRequest
+
+if TYPE_CHECKING:
+    from engine.quick_actions.pipe_windows import WinApi
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +69,7 @@ class InstanceServer(QObject):
             os.unlink(address)
         return self._server.listen(address)
 
-    def listen_pipe(self, api, name: str) -> bool:
+    def listen_pipe(self, api: WinApi, name: str) -> bool:
         """listen() on Windows: claim the pipe name first (engine/quick_actions/pipe_windows.py),
         so QLocalServer never adds its instances to a pipe someone else made."""
         from engine.quick_actions.pipe_windows import claim_pipe

@@ -24,10 +24,14 @@ import struct
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.errors import PonderError
 from engine.paths import Paths
 from engine.quick_actions.request import QuickRequest
+
+if TYPE_CHECKING:
+    from engine.quick_actions.pipe_windows import WinApi
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +148,7 @@ def hand_over(paths: Paths, request: QuickRequest, *, timeout: float = TIMEOUT_S
         return False
 
 
-def hand_over_pipe(api, name: str, line: bytes, *, timeout: float = TIMEOUT_S) -> bool:
+def hand_over_pipe(api: WinApi, name: str, line: bytes, *, timeout: float = TIMEOUT_S) -> bool:
     """hand_over() on Windows: True if this user's Ponder on pipe `name` took the line; a pipe
     of another user is refused (and said so in the log) before anything is written to it."""
     from engine.quick_actions.pipe_windows import ForeignPipeError, exchange
