@@ -1,8 +1,9 @@
 """Settings for the local API in the window: File › Local API…, and the one attach call.
 
-`attach_local_api(app)` (one call in app/main.py build_app) adds the menu entry and the
-status-bar count, and starts app/api_settings_runner.py's server whenever the settings
-`api_enabled` / `api_port` (also in the Settings dialog's "Local API" section) say so.
+`attach_local_api(app, history=...)` (one call in app/main.py build_app) adds the menu entry and
+the status-bar count, and starts app/api_settings_runner.py's server whenever the settings
+`api_enabled` / `api_port` (also in the Settings dialog's "Local API" section) say so;
+`api_save_history` saves answered requests into the window's history.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from app.api_settings_runner import HOST, WindowApi
 from engine.api.security import KeyringKeys
 
 if TYPE_CHECKING:
+    from app.history.panel import HistoryPanel
     from app.main import PonderApp
 
 
@@ -46,6 +48,13 @@ class ApiSettingsDialog(QDialog):
         intro.setWordWrap(True)
         self.enabled = QCheckBox("Turn on the local API (127.0.0.1 only)")
         self.enabled.setChecked(settings.get("api_enabled"))
+        self.save_history = QCheckBox("Save requests to the history")
+        self.save_history.setObjectName("apiSaveHistory")
+        self.save_history.setChecked(settings.get("api_save_history"))
+        self.save_hint = QLabel()
+        self.save_hint.setObjectName("apiSaveHint")
+        self.save_hint.setWordWrap(True)
+        self.save_history.toggled.connect(self.refresh)
         self.port = QSpinBox()
         self.port.setRange(1024, 65535)
         self.port.setValue(settings.get("api_port"))
@@ -71,9 +80,12 @@ class ApiSettingsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
+        self.column = layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
+        # Outside the form: QFormLayout gives a wrapped label that spans a row too little height.
+        layout.addWidget(self.save_history)
+        layout.addWidget(self.save_hint)
         layout.addWidget(buttons)
         self.port.valueChanged.connect(self.refresh)
         api.changed.connect(self.refresh)
@@ -90,14 +102,28 @@ class ApiSettingsDialog(QDialog):
                             "from this computer.")
         self.new_key.setEnabled(bool(key))
         self.status.setText(self.api.status_text())
+        self.save_hint.setText(save_hint(self.save_history.isChecked(), self.api.history_open))
+        if self.isVisible():  # a longer hint must not be cut off at the bottom
+            self.column.invalidate()
+            self.resize(self.width(), max(self.height(), self.column.totalHeightForWidth(self.width())))
 
     def accept(self) -> None:
         new = self.api.app.settings.copy()
         new.set("api_enabled", self.enabled.isChecked())
         new.set("api_port", self.port.value())
+        new.set("api_save_history", self.save_history.isChecked())
         self.api.app.apply_settings(new)
         self.api.reconcile()
         super().accept()
+
+
+def save_hint(saving: bool, history_open: bool) -> str:
+    """What saving requests does, and whether it can now."""
+    hint = ("Each answered request appears in the sidebar as a conversation titled “API · …”, with the "
+            "model the app asked for and the thinking kept apart; a follow-up joins its conversation.")
+    if saving and not history_open:
+        hint += " The history is not open now, so nothing is saved until it is."
+    return hint
 
 
 def _read_only(name: str) -> QLineEdit:
@@ -124,9 +150,11 @@ def _row(*widgets: QWidget) -> QWidget:
     return row
 
 
-def attach_local_api(app: PonderApp, keys: KeyringKeys | None = None) -> WindowApi:
-    """File › Local API…, the status-bar count, and the server following the settings."""
-    api = WindowApi(app, keys)
+def attach_local_api(app: PonderApp, keys: KeyringKeys | None = None, *,
+                     history: HistoryPanel | None = None) -> WindowApi:
+    """File › Local API…, the status-bar count, and the server following the settings; requests
+    are saved into `history`'s store when the user asks for it."""
+    api = WindowApi(app, keys, history=history)
     app.window._local_api = api  # type: ignore[attr-defined]  # owned by the window, like the other attached features
 
     def open_dialog() -> ApiSettingsDialog:

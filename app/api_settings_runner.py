@@ -2,8 +2,10 @@
 
 Runs the same ApiServer as `ponder serve`, on the window's qasync loop and the window's engine
 host (no second model; a model switch waits for running API turns), on 127.0.0.1 only, with the
-keyring's key when a secure keyring exists. Requests get their own engine sessions and are not
-saved to the history.
+keyring's key when a secure keyring exists. Requests get their own engine sessions. With the
+`api_save_history` setting, answered requests are saved into the window's history store (the
+history panel owns it; writes happen here on the GUI thread, as the chat's own) and the sidebar
+shows them at once.
 """
 
 from __future__ import annotations
@@ -12,19 +14,24 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QLabel
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QListWidget
 
 from engine.api.model import HostStatus, ModelStatus, installed_entries
+from engine.api.saving import ApiHistory
 from engine.api.security import KeyringKeys, ServerConfig
 from engine.errors import PonderError, user_message
 
 if TYPE_CHECKING:
+    from app.history.panel import HistoryPanel
     from app.main import PonderApp
     from engine.api.server import Activity, ApiServer
+    from engine.history.store import HistoryStore
 
 log = logging.getLogger(__name__)
 HOST = "127.0.0.1"
+#: How soon the sidebar is tried again when a save came while the user was renaming a chat.
+REFRESH_RETRY_MS = 1000
 
 
 class WindowApi(QObject):
@@ -32,9 +39,14 @@ class WindowApi(QObject):
 
     changed = Signal()
 
-    def __init__(self, app: PonderApp, keys: KeyringKeys | None = None) -> None:
+    def __init__(self, app: PonderApp, keys: KeyringKeys | None = None, *,
+                 history: HistoryPanel | None = None) -> None:
         super().__init__(app.window)
         self.app, self.keys = app, keys or KeyringKeys()
+        #: The window's history (its store and sidebar), where API requests are saved when asked.
+        self.history = history
+        self.saving = ApiHistory(self._store, enabled=lambda: bool(app.settings.get("api_save_history")),
+                                 on_saved=lambda _id: self._show_saved(), on_error=self._save_failed)
         self.server: ApiServer | None = None
         self.key: str | None = None
         self.error = ""
@@ -99,12 +111,38 @@ class WindowApi(QObject):
             server = ApiServer(self.host.assistant, self.model_status, config,
                                budgets=self.app.settings.thinking_budgets,
                                installed=lambda: installed_entries(self.app.paths),
-                               on_activity=lambda _activity: self._show())
+                               on_activity=lambda _activity: self._show(), history=self.saving)
             await server.start()
         except PonderError as exc:
             self.error = user_message(exc)
             return
         self.server, self.error = server, ""
+
+    # --- saving to the history ---
+
+    def _store(self) -> HistoryStore | None:
+        """The history panel's open store (None while locked or not set up: nothing is saved)."""
+        return self.history.store if self.history is not None else None
+
+    @property
+    def history_open(self) -> bool:
+        return self._store() is not None
+
+    def _show_saved(self) -> None:
+        """A saved request shows in the sidebar now (the store's data_version changes only for
+        other connections, so the sidebar's own poll would not see it)."""
+        if self.history is None:
+            return
+        sidebar = self.history.sidebar
+        if sidebar.list.state() == QListWidget.State.EditingState:  # never cut a rename short
+            QTimer.singleShot(REFRESH_RETRY_MS, self._show_saved)
+            return
+        sidebar.refresh()
+
+    def _save_failed(self, error: PonderError) -> None:
+        if self.history is not None:
+            self.history.notify(f"A local API request was answered but not saved. {user_message(error)}",
+                                "error")
 
     def _key(self) -> str | None:
         try:

@@ -311,7 +311,7 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
     # Conversation history (app/history): the sidebar, and chats saved as they stream.
     from app.history.panel import attach_history
 
-    attach_history(window, controller, paths, host)
+    history = attach_history(window, controller, paths, host)
     # The model manager (app/models): File → Models…
     from app.models.menu import attach_model_manager
 
@@ -323,7 +323,7 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
     # The local OpenAI-compatible API (app/api_settings.py): File → Local API…, off by default.
     from app.api_settings import attach_local_api
 
-    attach_local_api(app)
+    attach_local_api(app, history=history)
     # Remote engines (app/connections_dialog.py): File → Connections…
     from app.connections_dialog import attach_connections
 

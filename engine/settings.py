@@ -153,6 +153,9 @@ SCHEMA: tuple[Setting, ...] = (
             "an OpenAI-compatible API on 127.0.0.1 (File › Local API… shows the address and key).", "Local API"),
     Setting("api_port", int, 8745, "Local API port", "The port the local API listens on.", "Local API",
             minimum=1024, maximum=65535),
+    Setting("api_save_history", bool, False, "Save API requests to the history", "Each request other apps "
+            "send is saved as a conversation (its title starts with \"API · \"); a follow-up joins its "
+            "conversation. Also used by 'ponder serve'.", "Local API"),
 )
 
 

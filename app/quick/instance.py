@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
@@ -12,9 +13,12 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from engine.errors import PonderError
 from engine.paths import Paths
 from engine.quick_actions.handoff import (
-    UnsafeRuntimeDirError, hand_over, instance_address, peer_uid_of_fd, socket_is_ours,
+    UnsafeRuntimeDirError, hand_over, hand_over_pipe, instance_address, peer_uid_of_fd, socket_is_ours,
 )
 from engine.quick_actions.request import QuickRequest
+
+if TYPE_CHECKING:
+    from engine.quick_actions.pipe_windows import WinApi
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,10 @@ class InstanceServer(QObject):
         except UnsafeRuntimeDirError as exc:
             log.warning("hand-overs are off: %s", exc.user_message())
             return False
+        if sys.platform == "win32":  # pragma: no cover - Windows (listen_pipe is tested with fakes)
+            from engine.quick_actions.pipe_windows import WinApi
+
+            return self.listen_pipe(WinApi.load(), address)
         if self._server.listen(address):
             return True
         if hand_over(self._paths, QuickRequest(source="clipboard", action="__ping__"), timeout=1.0):
@@ -60,6 +68,27 @@ class InstanceServer(QObject):
         if sys.platform != "win32" and os.path.lexists(address):
             os.unlink(address)
         return self._server.listen(address)
+
+    def listen_pipe(self, api: WinApi, name: str) -> bool:
+        """listen() on Windows: claim the pipe name first (engine/quick_actions/pipe_windows.py),
+        so QLocalServer never adds its instances to a pipe someone else made."""
+        from engine.quick_actions.pipe_windows import claim_pipe
+
+        try:
+            claim = claim_pipe(api, name)
+        except OSError as exc:
+            log.warning("hand-overs are off: the pipe could not be created: %s", exc)
+            return False
+        if claim is None:  # the name is taken: a Ponder of ours answers, anyone else is refused
+            if not hand_over_pipe(api, name, QuickRequest(source="clipboard", action="__ping__").to_json().encode()
+                                  + b"\n", timeout=1.0):
+                log.warning("hand-overs are off: the pipe %s is held by a program that is not this "
+                            "user's Ponder", name)
+            return False
+        try:
+            return self._server.listen(name)
+        finally:
+            claim.close()  # QLocalServer's instances now keep the pipe, with our security
 
     def close(self) -> None:
         self._server.close()
@@ -97,6 +126,6 @@ class InstanceServer(QObject):
     def _same_user(socket: QLocalSocket) -> bool:
         """Refuse another user's process even where the private folder could not keep it out."""
         if sys.platform == "win32":
-            return True  # the pipe is created for this user only (UserAccessOption)
+            return True  # the pipe admits this user only (claim_pipe's DACL, and UserAccessOption)
         uid = peer_uid_of_fd(int(socket.socketDescriptor()))
         return uid is None or uid == os.getuid()

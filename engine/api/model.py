@@ -17,6 +17,8 @@ class ServedModel:
     #: The catalog's cap on one turn's new tokens (None: the engine's default).
     max_new_tokens: int | None = None
     reasoning: bool = True
+    #: Where it runs (the provider key, e.g. "cpu"), as the history records it.
+    provider: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,9 @@ def served_model(result, setup) -> ServedModel:
     context = int(min(search.get("max_length") or folder.context_length, folder.context_length))
     # The demo model is reliable only with greedy decoding (as in the window).
     sampling = replace(setup.sampling, greedy=True) if demo else setup.sampling
-    return ServedModel("demo" if demo else folder.name, context, sampling, setup.max_new_tokens)
+    provider = getattr(getattr(result, "provider", None), "key", "")
+    return ServedModel("demo" if demo else folder.name, context, sampling, setup.max_new_tokens,
+                       provider=provider)
 
 
 def installed_entries(paths) -> list[dict]:

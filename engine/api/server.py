@@ -20,13 +20,16 @@ from engine.api.convert import Limits, to_request
 from engine.api.errors import ApiError, loading
 from engine.api.gate import QueueFull, RequestGate
 from engine.api.guards import Guards
-from engine.api.model import ModelStatus
+from engine.api.model import ModelStatus, ServedModel
+from engine.api.saving import ApiHistory, CompletedRequest
 from engine.api.schema import parse_body
 from engine.api.security import ServerConfig, ServerConfigError
 from engine.api.sessions import SessionRouter
 from engine.api.stops import StopFilter
 from engine.assistant import Assistant, ChatTurn
 from engine.budget import PRESETS
+from engine.events import FinishReason
+from engine.request import ChatRequest
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +55,17 @@ class ApiServer:
     """The local OpenAI-compatible server on one Assistant (an engine host's).
 
     model_status: what is loaded now (engine/api/model.py HostStatus); budgets: effort name →
-    thinking tokens (the user's settings); on_activity: called on the loop when counts change.
+    thinking tokens (the user's settings); on_activity: called on the loop when counts change;
+    history: saves completed requests (engine/api/saving.py; None: nothing is saved).
     """
 
     def __init__(self, assistant: Assistant, model_status: Callable[[], ModelStatus], config: ServerConfig,
                  *, budgets: Callable[[], dict[str, int | None]] = lambda: dict(PRESETS),
                  installed: Callable[[], list[dict]] = list,
-                 on_activity: Callable[[Activity], None] | None = None) -> None:
+                 on_activity: Callable[[Activity], None] | None = None,
+                 history: ApiHistory | None = None) -> None:
         self.assistant, self.model_status, self.config = assistant, model_status, config
+        self.history = history
         self.budgets, self.installed, self.on_activity = budgets, installed, on_activity
         self.gate = RequestGate(config.active, config.waiting)
         self.sessions = SessionRouter(max(config.sessions, config.active))
@@ -157,7 +163,7 @@ class ApiServer:
         except QueueFull as full:
             raise ApiError(429, "Too many requests are waiting; try again shortly.", type="rate_limit_error",
                            code="rate_limit_exceeded", headers={"Retry-After": str(full.retry_after)}) from None
-        started = time.monotonic()
+        started, asked_at = time.monotonic(), time.time()
         # The session whose cached conversation this request extends (prompt caching).
         session = self.sessions.take(conversion.request)
         try:
@@ -184,9 +190,23 @@ class ApiServer:
         finally:
             turn.cancel()  # no-op once finished; stops the turn of a client that went away
             answer = "".join(outcome.answer) if ok and outcome.finished is not None else None
+            if answer is not None:
+                self._save(model, conversion.request, outcome, answer, asked_at)
             self._leave(turn, slot, started, ok, lambda: self.sessions.finish(session, conversion.request, answer))
             log.info("chat %s stream=%s ok=%s %.2fs", completion.id[-8:], body.stream, ok,
                      time.monotonic() - started)
+
+    def _save(self, model: ServedModel, request: ChatRequest, outcome: Outcome, answer: str, asked_at: float) -> None:
+        """Hand a whole answer to the history (a stop string's cut still counts as whole)."""
+        finished = outcome.finished
+        if self.history is None or finished is None:
+            return
+        reason = FinishReason.STOP if outcome.stopped_by_string else finished.reason
+        try:
+            self.history.record(CompletedRequest(request, "".join(outcome.thinking), answer, model.id,
+                                                 model.provider, reason, finished.stats, asked_at))
+        except Exception:  # noqa: BLE001 - saving must never cost the client its answer
+            log.exception("saving an API request to the history failed")
 
     # --- queue bookkeeping ---
 

@@ -7,6 +7,7 @@ import asyncio
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.api.model import HostStatus, installed_entries, served_model
 from engine.api.security import (
@@ -23,6 +24,9 @@ from engine.errors import PonderError
 from engine.models import default_model
 from engine.paths import Paths
 from engine.sessions import MAX_SESSIONS
+
+if TYPE_CHECKING:
+    from engine.history.store import HistoryStore
 
 DEFAULT_PORT = 8745
 
@@ -48,7 +52,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sessions", type=_sessions, default=DEFAULT_SESSIONS, metavar="N",
                         help="conversations kept cached at once, so a follow-up computes only its new "
                              f"messages (1-{MAX_SESSIONS}; default: {DEFAULT_SESSIONS}; each holds its own KV cache)")
+    parser.add_argument("--save-history", action=argparse.BooleanOptionalAction, default=None,
+                        help="save each answered request to the history as a conversation titled 'API · …' "
+                             "(a follow-up joins its conversation; cut-off or failed requests are not saved). "
+                             "Default: the window's 'Save API requests to the history' setting. Given "
+                             "explicitly, serve refuses to start if the history cannot be opened (locked, not "
+                             "set up); from the setting alone it warns and serves without saving")
+    parser.add_argument("--passphrase-stdin", action="store_true",
+                        help="with saving: read the history passphrase from the first line of stdin")
     parser.set_defaults(handler=run)
+
+
+def _save_failed(error: PonderError) -> None:
+    print(f"ponder: a request was answered but not saved to the history: {error.user_message()}",
+          file=sys.stderr, flush=True)
 
 
 def _port(text: str) -> int:
@@ -82,7 +99,39 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
                               waiting=max(0, args.max_waiting), sessions=args.sessions)
     except PonderError as exc:
         return fail(exc)
-    return asyncio.run(_serve(args, paths, config))
+    store = _history_store(args, paths)
+    if isinstance(store, int):
+        return store
+    try:
+        return asyncio.run(_serve(args, paths, config, store))
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _history_store(args: argparse.Namespace, paths: Paths) -> HistoryStore | int | None:
+    """The history store to save requests into; None: not saving; an int: the exit code of a
+    refusal (saving was asked for with --save-history and the history cannot be opened)."""
+    from engine.commands.history import open_store, report, vault_for
+    from engine.settings import SettingsStore
+
+    explicit = args.save_history is not None
+    wanted = args.save_history if explicit else SettingsStore(paths.settings_file).load().settings.get(
+        "api_save_history")
+    if not wanted:
+        return None
+    try:
+        return open_store(vault_for(paths), args)
+    except PonderError as exc:
+        if explicit:
+            print("ponder: not serving: --save-history was given, and the history cannot be opened.",
+                  file=sys.stderr)
+            return report(exc)
+        print("ponder: warning: serving WITHOUT saving requests to the history (the setting 'Save API "
+              "requests to the history' is on, but the history cannot be opened; --no-save-history "
+              "silences this).", file=sys.stderr)
+        report(exc)
+        return None
 
 
 def _key(args: argparse.Namespace) -> str | None:
@@ -99,14 +148,18 @@ def _key(args: argparse.Namespace) -> str | None:
     return None
 
 
-async def _serve(args: argparse.Namespace, paths: Paths, config: ServerConfig) -> int:
+async def _serve(args: argparse.Namespace, paths: Paths, config: ServerConfig,
+                 store: HistoryStore | None) -> int:
+    from engine.api.saving import ApiHistory
     from engine.api.server import ApiServer
     from engine.settings import SettingsStore
 
     host = local_host(paths)  # the one owner of the model, as for every other command
     budgets = SettingsStore(paths.settings_file).load().settings.thinking_budgets()
+    # The store is this command's, used on this loop's thread only (as the server saves).
+    history = ApiHistory(lambda: store, on_error=_save_failed) if store is not None else None
     server = ApiServer(host.assistant, HostStatus(host), config, budgets=lambda: budgets,
-                       installed=lambda: installed_entries(paths))
+                       installed=lambda: installed_entries(paths), history=history)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -128,7 +181,8 @@ async def _serve(args: argparse.Namespace, paths: Paths, config: ServerConfig) -
         key_note = ""
         if config.api_key:
             key_note = "; requests need the API key" + ("" if args.api_key_file else " ('ponder serve --print-key' shows it)")
-        print(f"ponder: ready: model '{model.id}' at {server.url}{key_note}. Ctrl-C stops.",
+        saving = "; answered requests are saved to the history" if store is not None else ""
+        print(f"ponder: ready: model '{model.id}' at {server.url}{key_note}{saving}. Ctrl-C stops.",
               file=sys.stderr, flush=True)
         await stop.wait()
         return 0

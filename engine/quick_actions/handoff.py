@@ -7,7 +7,9 @@ Windows a named pipe. One JSON line goes in, "ok" comes back.
 On Unix the socket lives in a folder only this user can enter (XDG_RUNTIME_DIR, else a 0700
 folder of our own under the temp folder), and both ends check that the other runs as the same
 user: a socket in /tmp could be created first by another local user, who would then receive the
-selected text and could make `ponder` exit as if it had handed over.
+selected text and could make `ponder` exit as if it had handed over. On Windows pipe names are
+global, so the client checks the pipe server's user before writing and the app claims the name
+first (engine/quick_actions/pipe_windows.py).
 """
 
 from __future__ import annotations
@@ -22,10 +24,14 @@ import struct
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.errors import PonderError
 from engine.paths import Paths
 from engine.quick_actions.request import QuickRequest
+
+if TYPE_CHECKING:
+    from engine.quick_actions.pipe_windows import WinApi
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +127,10 @@ def hand_over(paths: Paths, request: QuickRequest, *, timeout: float = TIMEOUT_S
         log.warning("no hand-over: %s", exc)
         return False
     try:
-        if sys.platform == "win32":
-            with open(r"\\.\pipe\\" + address, "r+b", buffering=0) as pipe:  # pragma: no cover - Windows
-                pipe.write(line)
-                return pipe.read(3).startswith(b"ok")
+        if sys.platform == "win32":  # pragma: no cover - Windows (hand_over_pipe is tested with fakes)
+            from engine.quick_actions.pipe_windows import WinApi
+
+            return hand_over_pipe(WinApi.load(), address, line, timeout=timeout)
         if not socket_is_ours(address):
             log.warning("no hand-over: %s is not a socket of this user", address)
             return False
@@ -140,6 +146,20 @@ def hand_over(paths: Paths, request: QuickRequest, *, timeout: float = TIMEOUT_S
     except OSError as exc:
         log.debug("no running instance at %s: %s", address, exc)
         return False
+
+
+def hand_over_pipe(api: WinApi, name: str, line: bytes, *, timeout: float = TIMEOUT_S) -> bool:
+    """hand_over() on Windows: True if this user's Ponder on pipe `name` took the line; a pipe
+    of another user is refused (and said so in the log) before anything is written to it."""
+    from engine.quick_actions.pipe_windows import ForeignPipeError, exchange
+
+    try:
+        return exchange(api, name, line, timeout=timeout).startswith(b"ok")
+    except ForeignPipeError as exc:
+        log.warning("no hand-over: %s", exc.user_message())
+    except OSError as exc:  # nothing listens, no answer in time, a broken pipe
+        log.debug("no running instance at %s: %s", name, exc)
+    return False
 
 
 def _read_reply(sock: socket.socket) -> bytes:

@@ -138,3 +138,78 @@ def test_a_model_switch_in_the_window_waits_for_a_running_api_request(qtbot, pon
         answered = pool.submit(ask)
         qtbot.waitUntil(answered.done, timeout=60_000)
         assert answered.result().choices[0].message.content == ANSWER
+
+
+def test_saving_api_requests_is_a_choice_in_the_dialog_and_shows_in_the_sidebar(qtbot, ponder, tmp_path):
+    from PySide6.QtWidgets import QCheckBox, QListWidget
+
+    from app.history.panel import HistoryPanel
+    from app.history.sidebar import ID_ROLE
+    from engine.history.keys import SECURE_BACKENDS
+    from engine.history.vault import HistoryVault
+    from tests.engine.history.conftest import FAST_SCRYPT
+    from tests.engine.history.conftest import MemoryKeyring as HistoryKeyring
+
+    app = ponder
+    panel = app.window.findChild(HistoryPanel)
+    panel.close_store()
+    history_keys = HistoryKeyring()
+    panel.vault = HistoryVault(tmp_path / "history", scrypt=FAST_SCRYPT, keyring=Keyring(
+        lambda: history_keys, allowed=SECURE_BACKENDS | {backend_name(history_keys)}))
+    app.window.findChild(type(app.window.settings_action), "localApiAction").trigger()
+    app.window._api_dialog.save_history.setChecked(True)  # the history is closed: the hint says so
+    assert "not open now, so nothing is saved" in app.window._api_dialog.save_hint.text()
+    app.window._api_dialog.reject()
+    assert panel.unlock()
+    api = app.window._local_api
+    backend = MemoryKeyring()
+    api.keys = KeyringKeys(Keyring(provider=lambda: backend, allowed=frozenset({backend_name(backend)})))
+    listing = app.window.findChild(QListWidget, "historyList")
+
+    def rows():
+        return [listing.item(i).text() for i in range(listing.count()) if listing.item(i).data(ID_ROLE) is not None]
+
+    def ask(port, messages):
+        with openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=api.key, max_retries=0,
+                           timeout=60) as client:
+            return client.chat.completions.create(model="demo", messages=messages).choices[0].message.content
+
+    def ask_in_background(pool, port, messages):
+        future = pool.submit(ask, port, messages)  # off the GUI thread: the server runs on its loop
+        qtbot.waitUntil(future.done, timeout=60_000)
+        return future.result()
+
+    app.window.findChild(type(app.window.settings_action), "localApiAction").trigger()
+    dialog = app.window._api_dialog
+    save = dialog.findChild(QCheckBox, "apiSaveHistory")
+    assert not save.isChecked()  # off by default
+    assert "sidebar" in dialog.save_hint.text() and "API ·" in dialog.save_hint.text()
+    port = free_port()
+    dialog.enabled.setChecked(True)
+    dialog.port.setValue(port)
+    dialog.accept()
+    qtbot.waitUntil(lambda: api.server is not None, timeout=10_000)
+
+    question = [{"role": "user", "content": QUESTION}]
+    with ThreadPoolExecutor(1) as pool:
+        assert ask_in_background(pool, port, question) == ANSWER
+        qtbot.waitUntil(lambda: api.label.text() == "API on · 1 served", timeout=5_000)
+        assert rows() == [] and panel.store.list_conversations() == []  # not saved while off
+
+        app.window.findChild(type(app.window.settings_action), "localApiAction").trigger()
+        dialog = app.window._api_dialog
+        dialog.findChild(QCheckBox, "apiSaveHistory").setChecked(True)
+        dialog.accept()
+        assert app.store.load().settings.get("api_save_history")  # kept for the next start too
+        assert ask_in_background(pool, port, question) == ANSWER
+        qtbot.waitUntil(lambda: rows() == [f"API · {QUESTION}"], timeout=5_000)  # no restart, no reload
+        follow_up = [*question, {"role": "assistant", "content": ANSWER}, {"role": "user", "content": "What is 5 plus 4?"}]
+        ask_in_background(pool, port, follow_up)
+        qtbot.waitUntil(lambda: panel.store.list_conversations()[0].message_count == 4, timeout=5_000)
+        assert rows() == [f"API · {QUESTION}"]
+
+    [summary] = panel.store.list_conversations()
+    panel.open_conversation(summary.id)  # opened in the chat like any other, thinking apart
+    exchanges = app.controller.conversation.exchanges
+    assert [e.question for e in exchanges] == [QUESTION, "What is 5 plus 4?"]
+    assert exchanges[0].reply.answer == ANSWER and exchanges[0].reply.thinking == THINKING
