@@ -46,14 +46,14 @@ DROPPED_DATA = (
     # Ponder's interface is English and installs no QTranslator: Qt's catalogues are never loaded.
     "PySide6/Qt/translations/",
     # matplotlib only draws formulas to PNG with mathtext's DejaVu Sans set (app/markdown/math.py),
-    # which falls back to STIX: no PostScript/PDF font metrics, Computer Modern, serif or mono
-    # faces, sample data or toolbar images.
+    # which falls back to STIX and Computer Modern (cm*.ttf): no PostScript/PDF font metrics,
+    # serif or mono faces, sample data or toolbar images.
     "matplotlib/mpl-data/fonts/afm/",
     "matplotlib/mpl-data/fonts/pdfcorefonts/",
     "matplotlib/mpl-data/sample_data/",
     "matplotlib/mpl-data/images/",
 )
-DROPPED_FONT_PREFIXES = ("DejaVuSerif", "DejaVuSansMono", "cm")
+DROPPED_FONT_PREFIXES = ("DejaVuSerif", "DejaVuSansMono")
 MPL_TTF = "matplotlib/mpl-data/fonts/ttf/"
 
 

@@ -9,6 +9,7 @@ own frozen checks (--self-test, the keyring-backends scenario, tests/installer).
 
 from __future__ import annotations
 
+import logging
 import sys
 import tempfile
 from collections.abc import Callable
@@ -38,13 +39,30 @@ def _pdf_bytes(text: str) -> bytes:
     return bytes(out)
 
 
+class _Warnings(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def check_math(folder: Path) -> str:
     from app.markdown.math import draw
 
-    image = draw(r"\frac{a^2 + b^2}{\sqrt{c}} \leq \sum_{i=1}^{n} x_i", display=True, color="#202020",
-                 point_size=12, scale=1.0)
+    # A font the bundle lacks only shows as matplotlib's "findfont: ... not found" warning.
+    warnings = _Warnings()
+    logging.getLogger("matplotlib").addHandler(warnings)
+    try:
+        image = draw(r"\frac{a^2 + b^2}{\sqrt{c}} \leq \sum_{i=1}^{n} x_i", display=True, color="#202020",
+                     point_size=12, scale=1.0)
+    finally:
+        logging.getLogger("matplotlib").removeHandler(warnings)
     if image is None or not image.png.startswith(b"\x89PNG"):
         raise RuntimeError("the formula was not drawn")
+    if warnings.messages:
+        raise RuntimeError("; ".join(warnings.messages[:3]))
     return f"formula drawn, {image.width}x{image.height} px"
 
 
