@@ -3,10 +3,13 @@
 # connection. Runs `ponder --self-test` and a scripted GUI session (app/scenarios/offline_proof.py,
 # ~100 s: onnxruntime's telemetry uploader first tries the network after 90-100 s) in a network
 # namespace under strace, then fails on any AF_INET/AF_INET6 socket, connect, sendto or sendmsg,
-# and on the onnxruntime telemetry folder appearing under the temporary HOME.
+# and on the onnxruntime telemetry folder appearing under the temporary HOME. Then the local API:
+# `ponder serve` in the namespace (loopback brought up), real requests to it over loopback
+# (tools/offline_proof_serve.py), and the same check except for the server's own listening socket
+# on loopback and the loopback connections it accepted (tools/offline_proof_log.py says exactly).
 #
 # Usage: bash tools/offline_proof.sh [--build] [--bundle PATH] [--seconds N] [--keep]
-#        bash tools/offline_proof.sh --check-log STRACE_LOG     (only the log analysis)
+#        bash tools/offline_proof.sh --check-log STRACE_LOG [--loopback-server]   (only the analysis)
 #   --build      rebuild the bundle first (installer/build.sh); otherwise built only if missing
 #   --bundle     the executable to prove (default dist/ponder/ponder)
 #   --seconds    length of the GUI session (default 100)
@@ -30,18 +33,18 @@ CI_VARIABLES=(CI TF_BUILD GITHUB_ACTIONS GITLAB_CI CIRCLECI TRAVIS JENKINS_URL C
               SYSTEM_TEAMFOUNDATIONCOLLECTIONURI)
 TELEMETRY_DIR=.cache/Microsoft/DeveloperTools/.onnxruntime
 
-# Lines of `strace -f -e trace=%network` that mean an internet socket was opened or used.
-INET_PATTERN='^([0-9]+ +)?(socket\(AF_INET6?,|connect\([0-9]+, \{sa_family=AF_INET6?,|(sendto|sendmsg|sendmmsg)\(.*sa_family=AF_INET6?[,}])'
+# The log analysis and the API session are Python (standard library only), run by the
+# interpreter given as PYTHON or the python3 on PATH; resolved to a real path, since the runs
+# below start from an empty environment.
+python=$(command -v "${PYTHON:-python3}" || true)
+[ -n "$python" ] && python=$("$python" -c 'import sys; print(sys.executable)')
+[ -n "$python" ] || { echo "offline proof: python3 is missing" >&2; exit 2; }
 
-check_log() {  # check_log LOG NAME -> 0 when the log holds no internet traffic
-  local hits
-  hits=$(grep -E -c "$INET_PATTERN" "$1" || true)
-  if [ "$hits" -ne 0 ]; then
-    echo "FAIL  $2: $hits internet socket call(s):"
-    grep -E "$INET_PATTERN" "$1" | head -20 | sed 's/^/        /'
-    return 1
-  fi
-  echo "PASS  $2: no AF_INET/AF_INET6 socket, connect or send ($(wc -l < "$1") network syscalls, all local)"
+check_log() {  # check_log LOG NAME [--loopback-server] -> 0 when the log holds no internet traffic
+  local verdict rc=0
+  verdict=$("$python" tools/offline_proof_log.py "$1" "${@:3}") || rc=$?
+  if [ $rc -eq 0 ]; then echo "PASS  $2: $verdict"; else echo "FAIL  $2: $verdict"; fi
+  return $rc
 }
 
 while [ $# -gt 0 ]; do
@@ -51,7 +54,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds=$2; shift ;;
     --keep) keep=1 ;;
     --model) model_args=(--model "$2"); shift ;;
-    --check-log) check_log "$2" "$2"; exit $? ;;
+    --check-log) check_log "$2" "$2" "${@:3}"; exit $? ;;
     *) echo "unknown option: $1 (see the header of $0)" >&2; exit 2 ;;
   esac
   shift
@@ -108,6 +111,20 @@ rc=$(traced session --run-scenario offline-proof)
 sed 's/^/        /' "$work/session.out"
 if [ "$rc" -eq 0 ]; then echo "PASS  GUI session exited 0"; else echo "FAIL  GUI session exited $rc"; status=1; fi
 check_log "$work/session.strace" "GUI session" || status=1
+
+echo "Local API: ponder serve in the namespace, requests over loopback"
+rc=0
+"${isolate[@]}" "${clean_env[@]}" "$python" "$root/tools/offline_proof_serve.py" --bundle "$bundle" \
+  --log "$work/serve.strace" --out "$work/serve.out" ${model_args[1]:+--model "${model_args[1]}"} \
+  > "$work/serve.steps" 2>&1 || rc=$?
+sed 's/^/        /' "$work/serve.out" 2>/dev/null || true
+sed 's/^/  /' "$work/serve.steps"
+if [ "$rc" -eq 0 ]; then echo "PASS  local API session"; else echo "FAIL  local API session (exit $rc)"; status=1; fi
+if [ -s "$work/serve.strace" ]; then
+  check_log "$work/serve.strace" "ponder serve" --loopback-server || status=1
+else
+  echo "FAIL  ponder serve: no strace log"; status=1
+fi
 
 if [ -e "$work/home/$TELEMETRY_DIR" ]; then
   echo "FAIL  onnxruntime telemetry folder created: ~/$TELEMETRY_DIR"

@@ -22,10 +22,17 @@ def _keyring_backends(args: argparse.Namespace, paths: Paths) -> int:
     return keyring_backends.run(args, paths)
 
 
+def _bundle_features(args: argparse.Namespace, paths: Paths) -> int:
+    from app.scenarios import bundle_features
+
+    return bundle_features.run(args, paths)
+
+
 #: Name -> entry point. The imports are written out so PyInstaller bundles each scenario.
 SCENARIOS = {
     "offline-proof": _offline_proof,
     "keyring-backends": _keyring_backends,
+    "bundle-features": _bundle_features,
 }
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -36,8 +37,6 @@ SETTINGS: dict[str, Any] = {
     "max_side_len": 4096,
     "text_score": 0.5,
 }
-
-_CV2_QT_VARIABLES = ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_QPA_FONTDIR")
 
 
 @dataclass(frozen=True)
@@ -72,32 +71,27 @@ class OcrEngine:
         self._lock = threading.Lock()
 
     def prepare(self) -> None:
-        """Import rapidocr (and OpenCV) on the calling thread, now.
+        """Import rapidocr on the calling thread, now, with cv2_lite standing in for OpenCV.
 
-        OpenCV writes os.environ when it is imported (Qt plugin and font paths, the library
-        path), and setenv() while another thread reads the environment (Qt does) is undefined
-        behaviour in C. A process with a GUI calls this on its main thread before a worker
-        thread first runs recognise(); in a process without one the first recognise() imports it.
+        opencv-python is 290 MB (its own Qt 5, FFmpeg, OpenSSL) for the dozen array operations
+        rapidocr needs, and it writes os.environ when imported (Qt plugin and font paths), which
+        would leak into Ponder's Qt. engine.capture.cv2_lite does those operations in numpy; the
+        bundle leaves OpenCV out, and development uses the same module so tests measure what
+        ships. A process with a GUI calls this on its main thread before a worker thread first
+        runs recognise(); in a process without one the first recognise() imports it.
         """
         if self._module is not None:
             return
         if os.environ.get("ORT_DISABLE_TELEMETRY") != "1":
             raise CaptureError("Internal error: OCR was started before the privacy settings were applied.")
-        # opencv-python points Qt at its own plugins and fonts through the environment on
-        # import; that must not leak into Ponder's Qt.
-        saved = {k: os.environ.get(k) for k in _CV2_QT_VARIABLES}
+        from engine.capture import cv2_lite
+
+        # rapidocr does `import cv2`; Ponder imports no other OpenCV user.
+        sys.modules.setdefault("cv2", cv2_lite)
         try:
             import rapidocr_onnxruntime
         except ImportError as exc:
             raise CaptureError("Screen-region text recognition is not installed (rapidocr-onnxruntime).") from exc
-        finally:
-            for key, value in saved.items():
-                if os.environ.get(key) == value:
-                    continue
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
         self._module = rapidocr_onnxruntime
 
     def _load(self) -> Any:

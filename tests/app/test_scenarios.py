@@ -21,7 +21,7 @@ def test_no_flag_runs_a_script_from_the_command_line(tmp_path, ponder_home):
 
 def test_the_scenarios_are_a_fixed_list():
     action = next(a for a in build_parser()._actions if a.dest == "run_scenario")
-    assert sorted(action.choices) == ["keyring-backends", "offline-proof"]
+    assert sorted(action.choices) == ["bundle-features", "keyring-backends", "offline-proof"]
 
 
 def test_the_keyring_scenario_reports_the_backends(ponder_home):
@@ -50,3 +50,16 @@ def test_the_offline_proof_scenario_runs_from_a_checkout(ponder_home):
     assert result.returncode == 0, result.stdout + result.stderr
     for step in ("start", "chat turn", "quick action", "summary", "quit"):
         assert f"PASS  {step}" in result.stdout, result.stdout
+
+
+def test_the_bundle_features_scenario_runs_from_a_checkout(ponder_home):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PONDER_HOME=str(ponder_home.data.parent), QT_QPA_PLATFORM="offscreen")
+    result = subprocess.run([sys.executable, "-m", "app", "--run-scenario", "bundle-features"], env=env,
+                            capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for check in ("math", "documents", "icon", "imports"):
+        assert f"PASS  {check}" in result.stdout, result.stdout

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 
 import pytest
+
+#: The bundle's size limit (issue #16), in MiB as `du -sm dist/ponder` counts: 780 MiB before
+#: OpenCV and the unused Qt/GTK parts went (bench/RESULTS.md, "Bundle size").
+MAX_BUNDLE_MIB = 350
+
+
+def _disk_mib(folder) -> float:
+    """What `du` counts: allocated blocks of every file and folder under folder."""
+    total = 0
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            total += os.lstat(os.path.join(root, name)).st_blocks * 512
+    return total / 2**20
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
@@ -74,3 +88,49 @@ def test_frozen_ponder_serve_answers_an_openai_client_on_loopback(bundle, tmp_pa
         output = server.communicate(timeout=60)[0]
     assert server.returncode in (0, -15), output
 
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_bundle_stays_under_its_size_limit(bundle):
+    size = _disk_mib(bundle)
+    assert size <= MAX_BUNDLE_MIB, f"dist/ponder is {size:.0f} MiB (limit {MAX_BUNDLE_MIB}); see bench/RESULTS.md"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_bundle_leaves_out_opencv_and_what_nothing_uses(bundle):
+    internal = bundle / "_internal"
+    for absent in ("cv2", "opencv_python.libs", "hf_xet", "mypy", "libgtk-3.so.0",
+                   "PySide6/Qt/translations", "PySide6/Qt/plugins/platformthemes/libqgtk3.so"):
+        assert not (internal / absent).exists(), absent
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_every_kept_library_and_qt_plugin_finds_its_dependencies(bundle):
+    """The trim drops libraries only dropped plugins link; nothing kept may miss one."""
+    internal = bundle / "_internal"
+    libraries = [*(internal / "PySide6" / "Qt" / "plugins").rglob("*.so"),
+                 *(internal / "PySide6" / "Qt" / "lib").glob("*.so*"),
+                 *internal.glob("*.so*")]
+    missing = {}
+    for library in libraries:
+        ldd = subprocess.run(["ldd", str(library)], capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "LD_LIBRARY_PATH": str(internal)})
+        lost = [line.split()[0] for line in ldd.stdout.splitlines() if "not found" in line]
+        if lost:
+            missing[library.relative_to(internal).as_posix()] = lost
+    assert not missing
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_frozen_app_draws_math_reads_documents_and_imports_the_api_and_downloads(bundle, tmp_path):
+    result = subprocess.run([str(bundle / "ponder"), "--run-scenario", "bundle-features"],
+                            env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "offscreen",
+                                 "PONDER_HOME": str(tmp_path / "p")},
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for check in ("math", "documents", "icon", "imports"):
+        assert f"PASS  {check}" in result.stdout, result.stdout
