@@ -311,7 +311,7 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
     # Conversation history (app/history): the sidebar, and chats saved as they stream.
     from app.history.panel import attach_history
 
-    history = attach_history(window, controller, paths, host)
+    history = attach_history(window, controller, paths, ops, host)
     # The model manager (app/models): File → Models…
     from app.models.menu import attach_model_manager
 

@@ -21,6 +21,7 @@ from app.history.opening import BackgroundOpener
 from app.history.recorder import HistoryRecorder, TeeListener
 from app.history.sidebar import HistorySidebar
 from app.history.titles import ModelTitles
+from app.ops import Failure, Ops
 from engine.errors import PonderError
 from engine.history.errors import (
     HistoryLockedError,
@@ -75,7 +76,7 @@ class HistoryPanel(QObject):
     """Owns the vault, the open store, the recorder and the sidebar."""
 
 
-    def __init__(self, vault: HistoryVault, chat, controller, *, dialogs: Dialogs | None = None,
+    def __init__(self, vault: HistoryVault, chat, controller, *, ops: Ops, dialogs: Dialogs | None = None,
                  notify: Callable[[str, str], None] | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -101,8 +102,9 @@ class HistoryPanel(QObject):
         self.sidebar.import_requested.connect(self.import_file)
         self.sidebar.error.connect(lambda text: self.notify(text, "error"))
         self._closed = False
-        self.opener = BackgroundOpener(vault, self)
+        self.opener = BackgroundOpener(vault, ops, self)
         self.opener.opened.connect(self._on_opened)
+        self.opener.failed.connect(self._on_failed)
         self.opener.waiting.connect(
             lambda: self.sidebar.show_state(WAITING_FOR_KEYRING, [("Retry", self.unlock_in_background)]))
 
@@ -114,36 +116,36 @@ class HistoryPanel(QObject):
         return self.opener.busy
 
     def unlock_in_background(self) -> None:
-        """Open the store on a worker thread (app/history/opening.py): the window works while a
+        """Open the store in the background (app/history/opening.py): the window works while a
         keyring's unlock prompt is open; the sidebar says what it waits for, with Retry."""
         self.opener.vault = self.vault
         self.sidebar.show_state("Opening your chat history…", [])
         self.opener.start()
 
-    def _on_opened(self, result: object, keyring_exists: bool, current: bool) -> None:
-        opened = not isinstance(result, BaseException)
-        if opened and (self.store is not None or self._closed):
-            result.close()  # another try or a passphrase got there first, or the window closed
-            return
-        if opened:
-            self._use(result)
-        elif not current or self._closed:
+    def _on_opened(self, store, _current: bool) -> None:
+        if self.store is not None or self._closed:
+            store.close()  # another try or a passphrase got there first, or the window closed
+        else:
+            self._use(store)
+
+    def _on_failed(self, failure: Failure, keyring_exists: bool, current: bool) -> None:
+        error = failure.error
+        if not current or self._closed:
             return  # an older try's failure: the newest one answers for itself
-        elif isinstance(result, HistorySetupNeededError) and keyring_exists:
+        if isinstance(error, HistorySetupNeededError) and keyring_exists:
             # The keyring is there but refused (its unlock prompt was cancelled): not "no keyring".
             self.sidebar.show_state(KEYRING_LOCKED, [
                 ("Retry", self.unlock_in_background),
                 ("Protect with a passphrase…", lambda: self.setup(SetupChoice.PASSPHRASE)),
                 ("Keep unencrypted…", lambda: self.setup(SetupChoice.UNENCRYPTED)),
             ])
-        elif isinstance(result, HistorySetupNeededError):
-            self._show_setup(result)
-        elif isinstance(result, HistoryLockedError):
-            self._show_locked(result)
-        elif isinstance(result, PonderError):
-            self.sidebar.show_state(result.user_message(), [("Try again", self.unlock_in_background)])
-        else:
-            log.error("opening the history failed", exc_info=result)
+        elif isinstance(error, HistorySetupNeededError):
+            self._show_setup(error)
+        elif isinstance(error, HistoryLockedError):
+            self._show_locked(error)
+        elif isinstance(error, PonderError):
+            self.sidebar.show_state(failure.text, [("Try again", self.unlock_in_background)])
+        else:  # ops logged it with its trace
             self.sidebar.show_state("The chat history could not be opened.",
                                     [("Try again", self.unlock_in_background)])
 
@@ -230,7 +232,7 @@ class HistoryPanel(QObject):
         """The window is closing: commit and close; a background open still running is dropped."""
         self._closed = True
         self.titles.cancel()
-        self.opener.cancel()
+        self.opener.close()
         self.close_store()
 
     def close_store(self) -> None:
@@ -367,10 +369,10 @@ def _is_demo(model: object) -> bool:
     return folder is not None and folder.path == demo_model_dir().resolve()
 
 
-def attach_history(window, controller, paths, host=None) -> HistoryPanel:
+def attach_history(window, controller, paths, ops: Ops, host=None) -> HistoryPanel:
     """Add the history sidebar to the main window and start saving its chats (titled by the
-    model on `host` once their first answer is in)."""
-    panel = HistoryPanel(HistoryVault.for_paths(paths), window.chat, controller,
+    model on `host` once their first answer is in); the store opens on `ops`."""
+    panel = HistoryPanel(HistoryVault.for_paths(paths), window.chat, controller, ops=ops,
                          notify=lambda text, kind: window.notice_banner.show_message(
                              text, kind=_banner_kind(kind)),
                          parent=window)

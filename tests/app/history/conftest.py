@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.ops import Ops
 from engine.history.keys import SECURE_BACKENDS, Keyring, backend_name
 from engine.history.vault import HistoryVault
 from tests.engine.history.conftest import FAST_SCRYPT, MemoryKeyring
@@ -26,3 +27,11 @@ def vault(ponder_home, memory_keyring) -> HistoryVault:
 def store(vault):
     with vault.open() as opened:
         yield opened
+
+
+@pytest.fixture
+def ops(qapp):
+    """The app's ops layer, as build_app() makes it; shut down (everything cancelled) at the end."""
+    registry = Ops()
+    yield registry
+    registry.shutdown()

@@ -18,13 +18,13 @@ from engine.history.vault import HistoryVault
 from tests.engine.history.conftest import FAST_SCRYPT
 
 
-def _panel(qtbot, vault, notes=None):
+def _panel(qtbot, vault, ops, notes=None):
     chat = SimpleNamespace(new_chat=lambda: None)
     controller = SimpleNamespace(listener=None, model=None, busy=False, chat_settings=ChatSettings,
                                  save_settings=lambda: None)
     dialogs = Dialogs(passphrase=lambda *_: "a long passphrase", save_path=lambda *_: None,
                       open_path=lambda *_: None, confirm=lambda *_: True)
-    panel = HistoryPanel(vault, chat, controller, dialogs=dialogs,
+    panel = HistoryPanel(vault, chat, controller, ops=ops, dialogs=dialogs,
                          notify=lambda text, kind: (notes or []).append((kind, text)))
     qtbot.addWidget(panel.sidebar)
     panel.sidebar.show()
@@ -36,10 +36,10 @@ def _choices(panel):
             if b.objectName() == "historyChoice" and not b.isHidden()}
 
 
-def test_first_use_without_a_secure_keyring(qtbot, ponder_home):
+def test_first_use_without_a_secure_keyring(qtbot, ponder_home, ops):
     vault = HistoryVault.for_paths(ponder_home, keyring=Keyring(lambda: null.Keyring()),
                                    scrypt=FAST_SCRYPT)
-    panel = _panel(qtbot, vault)
+    panel = _panel(qtbot, vault, ops)
     assert not panel.unlock()
     assert panel.sidebar.state.isVisible()
     assert "No secure keyring" in panel.sidebar.state_label.text()
@@ -53,14 +53,14 @@ def test_first_use_without_a_secure_keyring(qtbot, ponder_home):
     panel.close_store()
 
 
-def test_key_missing_then_new_history(qtbot, vault, memory_keyring):
+def test_key_missing_then_new_history(qtbot, vault, memory_keyring, ops):
     with vault.open() as store:
         store.add_message(store.create_conversation().id, "user", "old chat")
     old = vault.database_path()
     digest = hashlib.sha256(old.read_bytes()).hexdigest()
     kept = dict(memory_keyring.secrets)
     memory_keyring.secrets.clear()
-    panel = _panel(qtbot, vault)
+    panel = _panel(qtbot, vault, ops)
     assert not panel.unlock()
     assert "no longer in the system keyring" in panel.sidebar.state_label.text()
     qtbot.waitUntil(lambda: len(_choices(panel)) == 2)
@@ -111,10 +111,10 @@ def _prompting_vault(ponder_home, memory_keyring, prompting):
     return HistoryVault.for_paths(ponder_home, keyring=keyring, scrypt=FAST_SCRYPT)
 
 
-def test_a_locked_keyring_never_blocks_the_window_and_the_history_waits_for_it(qtbot, ponder_home, memory_keyring):
+def test_a_locked_keyring_never_blocks_the_window_and_the_history_waits_for_it(qtbot, ponder_home, memory_keyring, ops):
     prompting = _PromptingKeyring(memory_keyring)
     vault = _prompting_vault(ponder_home, memory_keyring, prompting)
-    panel = _panel(qtbot, vault)
+    panel = _panel(qtbot, vault, ops)
     panel.unlock_in_background()  # returns at once: the prompt is answered on another thread
     assert panel.store is None
     qtbot.waitUntil(lambda: "Waiting for the system keyring to be unlocked" in panel.sidebar.state_label.text())
@@ -125,10 +125,10 @@ def test_a_locked_keyring_never_blocks_the_window_and_the_history_waits_for_it(q
     panel.close()
 
 
-def test_a_cancelled_unlock_prompt_says_locked_not_missing(qtbot, ponder_home, memory_keyring):
+def test_a_cancelled_unlock_prompt_says_locked_not_missing(qtbot, ponder_home, memory_keyring, ops):
     prompting = _PromptingKeyring(memory_keyring, cancelled=True)
     vault = _prompting_vault(ponder_home, memory_keyring, prompting)
-    panel = _panel(qtbot, vault)
+    panel = _panel(qtbot, vault, ops)
     prompting.answered.set()
     panel.unlock_in_background()
     qtbot.waitUntil(lambda: "keyring is locked" in panel.sidebar.state_label.text(), timeout=10_000)
