@@ -1,17 +1,18 @@
 """File → Connections…: add, test and remove the remote servers Ponder may run on
 (engine/remote/). The key typed here goes to the system keyring, never to a file.
 
-A test (list the models, time one token) runs on a worker thread and reports back through a
-queued signal, so the window never waits on the network.
+A test (list the models, time one token) runs on the app's ops layer (app/ops), so the window
+never waits on the network; closing the dialog stops it, and nothing reaches the closed dialog.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
+import functools
 from collections.abc import Callable
+from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
@@ -19,40 +20,54 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import user_text
+from app.ops import Op, Ops, TaskState
 from engine.errors import PonderError
 from engine.remote.connections import SERVER_CHOICES, Connection, ConnectionStore
 from engine.remote.endpoint import Endpoint
 
 _ROLE = Qt.ItemDataRole.UserRole
 
-Tester = Callable[[Endpoint, str], object]  # returns a ProbeResult, raises a PonderError
+Tester = Callable[[Endpoint, str, TaskState], Any]  # returns a ProbeResult, raises a PonderError
+
+#: How often a running test looks at its cancel flag.
+_CANCEL_POLL_S = 0.1
 
 
-def default_tester(endpoint: Endpoint, server: str):
-    """List the server's models and time one token (blocking; call off the GUI thread)."""
+def default_tester(endpoint: Endpoint, server: str, state: TaskState):
+    """List the server's models and time one token (blocking; call off the GUI thread). Stops
+    within _CANCEL_POLL_S of a cancel, hanging up on the server (engine CancelledError)."""
     from engine.remote.probe import probe
 
-    return asyncio.run(probe(endpoint, server))
+    async def run():
+        task = asyncio.ensure_future(probe(endpoint, server))
+        while not task.done():
+            if state.cancelled:
+                task.cancel()
+            await asyncio.wait({task}, timeout=_CANCEL_POLL_S)
+        state.check()
+        return task.result()
+
+    return asyncio.run(run())
 
 
-class _Relay(QObject):
-    """Carries a test's outcome from the worker thread to the GUI thread."""
-
-    done = Signal(str, bool)  # text, ok
+def _cancel_all(tests: list[Op[Any]], *_args: object) -> None:
+    for op in list(tests):
+        op.cancel()
 
 
 class ConnectionsDialog(QDialog):
     """objectName connectionsDialog. The list of saved connections and a form for one."""
 
-    def __init__(self, store: ConnectionStore, *, tester: Tester = default_tester,
+    def __init__(self, store: ConnectionStore, *, ops: Ops, tester: Tester = default_tester,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("connectionsDialog")
         self.setWindowTitle("Connections")
         self.resize(640, 460)
-        self.store, self.tester = store, tester
-        self._relay = _Relay(self)
-        self._relay.done.connect(self._show_result)
+        self.store, self.tester, self.ops = store, tester, ops
+        self._tests: list[Op[Any]] = []  # the running test, if any
+        # Deleted without being closed (its window went): no callback may reach it.
+        self.destroyed.connect(functools.partial(_cancel_all, self._tests))
 
         intro = QLabel("Run Ponder on a model served by another machine: vLLM, llama.cpp's server, "
                        "Ollama, LM Studio or another Ponder (<i>ponder serve</i>). Your prompts go "
@@ -172,15 +187,28 @@ class ConnectionsDialog(QDialog):
         endpoint = form.endpoint(key)
         self.test_button.setEnabled(False)
         self.status.setText(f"Testing {endpoint.base_url}…")
-        threading.Thread(target=self._run_test, args=(endpoint, form.server), daemon=True,
-                         name="ponder-connection-test").start()
+        op = self.ops.run(functools.partial(self.tester, endpoint, form.server), name="test a connection",
+                          on_done=lambda result: self._tested(op, f"OK: {result.summary()}", True),
+                          on_error=lambda failure: self._tested(op, failure.text, False),
+                          on_cancelled=lambda: self._forget(op))
+        if not op.done:  # refused when the app is quitting
+            self._tests.append(op)
 
-    def _run_test(self, endpoint: Endpoint, server: str) -> None:
-        try:
-            result = self.tester(endpoint, server)
-            self._relay.done.emit(f"OK: {result.summary()}", True)  # type: ignore[attr-defined]
-        except Exception as exc:  # noqa: BLE001 - every failure becomes words in the dialog
-            self._relay.done.emit(user_text(exc), False)
+    def _tested(self, op: Op[Any], text: str, ok: bool) -> None:
+        self._forget(op)
+        self._show_result(text, ok)
+
+    def _forget(self, op: Op[Any]) -> None:
+        if op in self._tests:
+            self._tests.remove(op)
+
+    def done(self, result: int) -> None:
+        """Closing (Close, Esc, the window's X) stops a running test; nothing of it arrives later."""
+        if self._tests:
+            _cancel_all(self._tests)
+            self.test_button.setEnabled(True)
+            self.status.clear()
+        super().done(result)
 
     def _show_result(self, text: str, ok: bool) -> None:
         self.test_button.setEnabled(True)
@@ -215,7 +243,7 @@ def attach_connections(app) -> None:
 
 
 def open_connections(app) -> ConnectionsDialog:
-    dialog = ConnectionsDialog(ConnectionStore.for_paths(app.paths), parent=app.window)
+    dialog = ConnectionsDialog(ConnectionStore.for_paths(app.paths), ops=app.ops, parent=app.window)
     app.window._connections_dialog = dialog  # keep it alive while shown
     dialog.show()
     return dialog

@@ -1,12 +1,15 @@
 """File → Connections…: add a server, test it (its models and one timed token), remove it; the
-key typed in the dialog lands in the keyring, and failures show as words."""
+key typed in the dialog lands in the keyring, failures show as words, and closing the dialog stops
+a running test."""
 
 from __future__ import annotations
 
 import pytest
+import shiboken6
 
 from app.connections_dialog import ConnectionsDialog
 from app.errors import user_text
+from app.ops import Ops
 from engine.errors import RemoteUnreachableError
 from engine.history.keys import SECURE_BACKENDS, Keyring, backend_name
 from engine.remote.connections import KEYRING_SERVICE, ConnectionStore
@@ -26,10 +29,22 @@ def memory():
 
 
 @pytest.fixture
-def dialog(qtbot, ponder_home, memory):
+def ops(qapp):
+    """The app's ops layer, as build_app() makes it; shut down (everything cancelled) at the end."""
+    registry = Ops()
+    yield registry
+    registry.shutdown()
+
+
+def _dialog(ponder_home, memory, ops):
     store = ConnectionStore.for_paths(ponder_home, Keyring(lambda: memory,
                                                            allowed=SECURE_BACKENDS | {backend_name(memory)}))
-    widget = ConnectionsDialog(store)
+    return ConnectionsDialog(store, ops=ops)
+
+
+@pytest.fixture
+def dialog(qtbot, ponder_home, memory, ops):
+    widget = _dialog(ponder_home, memory, ops)
     qtbot.addWidget(widget)
     widget.show()
     return widget
@@ -64,6 +79,37 @@ def test_refusals_and_failures_are_shown_as_words(qtbot, dialog):
     dialog.test_button.click()
     qtbot.waitUntil(lambda: "Cannot reach" in dialog.status.text(), timeout=10_000)
     assert dialog.test_button.isEnabled()
+
+
+def test_closing_the_dialog_stops_a_running_test_and_nothing_reaches_it(qtbot, ponder_home, memory, ops, fake):
+    fake.state.script = Script(endless=chunk(), delay_s=0.05)  # a server that never finishes its token
+    widget = _dialog(ponder_home, memory, ops)
+    widget.show()
+    widget.url.setText(fake.url)
+    widget.model.setText("demo")
+    widget.test_button.click()
+    qtbot.waitUntil(lambda: len(fake.state.bodies) == 1, timeout=10_000)  # the timed token is streaming
+    assert widget.status.text().startswith("Testing") and not widget.test_button.isEnabled()
+    [running] = ops.running
+    widget.close()
+    assert running.state.cancelled and widget.test_button.isEnabled() and widget.status.text() == ""
+    qtbot.waitUntil(fake.state.hung_up.is_set, timeout=10_000)  # the test hung up on the server
+    qtbot.waitUntil(lambda: ops.running == [], timeout=10_000)  # it ended, and said nothing
+    assert widget.status.text() == ""
+    widget.deleteLater()
+
+
+def test_a_dialog_deleted_without_closing_stops_its_test(qtbot, ponder_home, memory, ops, fake):
+    fake.state.models_delay_s = 1.0  # the test is still listing the models when the window goes
+    widget = _dialog(ponder_home, memory, ops)
+    widget.url.setText(fake.url)
+    widget.model.setText("demo")
+    widget.test_button.click()
+    [running] = ops.running
+    widget.deleteLater()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(widget))
+    assert running.state.cancelled
+    qtbot.waitUntil(lambda: ops.running == [], timeout=10_000)  # no callback into the deleted dialog
 
 
 def test_user_text_adds_where_to_fix_a_remote_failure():

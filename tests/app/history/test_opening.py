@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from types import SimpleNamespace
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QPushButton
 
@@ -149,8 +150,8 @@ def test_an_opener_deleted_with_its_window_closes_what_it_opens(qtbot, ops, pond
     received: list = []
     opener.opened.connect(lambda store, current: received.append(store))
     opener.start()
-    with qtbot.waitSignal(opener.destroyed):
-        window.deleteLater()  # without close(): nothing may call back into the deleted opener
+    window.deleteLater()  # without close(): nothing may call back into the deleted opener
+    qtbot.waitUntil(lambda: not shiboken6.isValid(opener))
     prompt.set()
     qtbot.waitUntil(lambda: len(opened) == 1 and opened[0].closed, timeout=10_000)
     qtbot.waitUntil(lambda: ops.running == [])
