@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.chat.conversation import Exchange, Phase
-from engine.events import Finished
+from engine.events import Finished, Stats
+from engine.history.records import ChatSettings
 from engine.request import ChatRequest, Message, Role, Sampling
 
 log = logging.getLogger(__name__)
@@ -92,13 +93,28 @@ class ModelTitles:
     def running(self) -> bool:
         return self._job is not None and self._job.task is not None and not self._job.task.done()
 
-    # --- ChatListener (the calls it needs) ---
+    # --- ChatListener: the window's idle moments are all it needs; the TeeListener calls all ---
 
     def busy_changed(self, busy: bool) -> None:
         if busy:
             self._pause()  # the user's turn goes first
         else:
             self._maybe_start()
+
+    def exchange_added(self, exchange: Exchange) -> None:
+        pass
+
+    def exchange_updated(self, exchange: Exchange) -> None:
+        pass
+
+    def conversation_reset(self) -> None:
+        pass
+
+    def stats_changed(self, stats: Stats) -> None:
+        pass
+
+    def chat_settings_changed(self, settings: ChatSettings) -> None:
+        pass
 
     # --- from the window ---
 
