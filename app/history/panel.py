@@ -29,6 +29,7 @@ from engine.history.errors import (
     SetupChoice,
 )
 from engine.history.records import MessageMeta
+from engine.history.store import HistoryStore
 from engine.history.vault import HistoryVault
 
 log = logging.getLogger(__name__)
@@ -120,16 +121,16 @@ class HistoryPanel(QObject):
         self.sidebar.show_state("Opening your chat history…", [])
         self.opener.start()
 
-    def _on_opened(self, result: object, keyring_exists: bool, current: bool) -> None:
-        opened = not isinstance(result, BaseException)
-        if opened and (self.store is not None or self._closed):
-            result.close()  # another try or a passphrase got there first, or the window closed
+    def _on_opened(self, result: HistoryStore | BaseException, keyring_exists: bool, current: bool) -> None:
+        if not isinstance(result, BaseException):  # opened
+            if self.store is not None or self._closed:
+                result.close()  # another try or a passphrase got there first, or the window closed
+            else:
+                self._use(result)
             return
-        if opened:
-            self._use(result)
-        elif not current or self._closed:
+        if not current or self._closed:
             return  # an older try's failure: the newest one answers for itself
-        elif isinstance(result, HistorySetupNeededError) and keyring_exists:
+        if isinstance(result, HistorySetupNeededError) and keyring_exists:
             # The keyring is there but refused (its unlock prompt was cancelled): not "no keyring".
             self.sidebar.show_state(KEYRING_LOCKED, [
                 ("Retry", self.unlock_in_background),
@@ -377,8 +378,7 @@ def attach_history(window, controller, paths, host=None) -> HistoryPanel:
     window.add_sidebar(panel.sidebar)
     panel.sidebar.current_title.connect(window.show_chat_title)
     search = window.add_action("Edit", "Search c&hats", QKeySequence("Ctrl+K"),
-                               lambda: (panel.sidebar.search.setFocus(),
-                                        panel.sidebar.search.selectAll()))
+                               panel.sidebar.focus_search)
     search.setObjectName("historySearchAction")
     window.add_action("File", "&Import conversation…", None, panel.import_file)
     window.closing.connect(panel.close)

@@ -193,6 +193,11 @@ class HistorySidebar(QWidget):
             self._choices.addWidget(button)
         self.state.show()
 
+    def focus_search(self) -> None:
+        """Edit ▸ Search chats (Ctrl+K): the search field, with its text selected to type over."""
+        self.search.setFocus()
+        self.search.selectAll()
+
     def set_current(self, conversation_id: int | None) -> None:
         """Mark the conversation the chat shows."""
         self.current_id = conversation_id
