@@ -24,12 +24,13 @@ from app.main_window import MainWindow
 from app.markdown.math import MathImages
 from app.markdown.render import MarkdownRenderer
 from app.ops import Ops
+from app.qapp import widgets_application
 from app.settings_dialog import SettingsDialog
 from app.summary.integration import install_summary
 from app.theme import Theme, apply_theme, pick_theme, system_is_dark
 from engine.assistant import Assistant
 from engine.errors import PonderError
-from engine.host import Checking, HostState, LoadFailed, Loading, ModelHost, Ready, Switching
+from engine.host import Checking, EngineBackend, HostState, LoadFailed, Loading, ModelHost, Ready, Switching
 from engine.host.kinds import KindBackend, connection_of, saved_connections
 from engine.models import DEMO, default_model
 from engine.paths import Paths, demo_model_dir, resources_dir
@@ -52,7 +53,8 @@ class PonderApp:
     paths: Paths
     store: SettingsStore
     settings: Settings
-    service: InferenceService
+    #: The local model's backend (the inference thread), also while a connection's model is loaded.
+    service: EngineBackend
     assistant: Assistant
     controller: ChatController
     math: MathImages
@@ -61,7 +63,7 @@ class PonderApp:
     #: Background work off the GUI thread (app/ops): cancelled, all of it, at shutdown.
     ops: Ops
     #: The one owner of the model: every load goes through it (engine/host).
-    host: ModelHost | None = None
+    host: ModelHost
     model_override: str | None = None
     provider_override: str | None = None
     load_task: asyncio.Task[None] | None = None
@@ -219,7 +221,7 @@ class PonderApp:
         """Show the window, load the model, and return when the window is closed (or, with the
         tray on, when Quit is chosen)."""
         self._closed = asyncio.get_running_loop().create_future()
-        self.window.closing.connect(lambda: self._closed.done() or self._closed.set_result(None))
+        self.window.closing.connect(self._window_closed)
         if self.quick is not None:
             self.quick.start()
         self.show()
@@ -229,6 +231,10 @@ class PonderApp:
         finally:
             self.shutdown()
         return 0
+
+    def _window_closed(self) -> None:
+        if self._closed is not None and not self._closed.done():
+            self._closed.set_result(None)
 
     def shutdown(self) -> None:
         """Stop the running turn, quick actions included, every background operation (a bounded
@@ -284,7 +290,8 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
     if host is None:  # local models on the inference thread, "remote:NAME" on a saved connection
         host = ModelHost(KindBackend(service or InferenceService(paths=paths), saved_connections(paths)),
                          paths=paths)
-    service, assistant = getattr(host.backend, "local", host.backend), host.assistant
+    backend, assistant = host.backend, host.assistant
+    local = backend.local if isinstance(backend, KindBackend) else backend
     controller = ChatController(assistant, settings)
     ops = Ops()  # its failures without a handler go to the notice banner (set below)
     math = MathImages(color=theme.markdown.text, point_size=_point_size(qapp, settings),
@@ -292,7 +299,7 @@ def build_app(qapp: QApplication, paths: Paths, *, model: str | None = None,
     chat = ChatView(controller, settings, MarkdownRenderer(theme.markdown, math.lookup), math)
     window = MainWindow(chat)
     ops.report = lambda text: window.notice_banner.show_message(text, kind="error")
-    app = PonderApp(qapp, paths, store, settings, service, assistant, controller, math, window, theme, ops,
+    app = PonderApp(qapp, paths, store, settings, local, assistant, controller, math, window, theme, ops,
                     host=host, model_override=model, provider_override=provider)
     host.subscribe(app._on_host_state)
     window.settings_action.triggered.connect(app.open_settings)
@@ -385,7 +392,7 @@ def run_window(args: argparse.Namespace, paths: Paths) -> int:
 
     from app.crash import install_excepthook
 
-    qapp = QApplication.instance() or QApplication([sys.argv[0]])
+    qapp = widgets_application()
     qapp.setApplicationName("Ponder")
     qapp.setApplicationDisplayName("Ponder")
     qapp.setDesktopFileName("ponder")

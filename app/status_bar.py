@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from engine.events import Stats
 from engine.memory import size_text
+from engine.remote.service import RemoteLoadResult
 from engine.service import LoadResult
+
+if TYPE_CHECKING:
+    import psutil  # start() imports it at run time
 
 RESOURCE_INTERVAL_MS = 1000
 
@@ -28,7 +34,7 @@ class StatusBar(QStatusBar):
         self.addPermanentWidget(self.speed)
         self.addPermanentWidget(self.resources)
         self.model.setText("Loading model…")
-        self._process = None
+        self._process: psutil.Process | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(RESOURCE_INTERVAL_MS)
         self._timer.timeout.connect(self._update_resources)
@@ -48,13 +54,12 @@ class StatusBar(QStatusBar):
         self.provider.setText("")
         self.provider.setToolTip("")
 
-    def model_loaded(self, result: LoadResult) -> None:
-        endpoint = getattr(result, "endpoint", None)  # a RemoteLoadResult: say where it runs
-        if endpoint is not None:
-            self.model.setText(endpoint.model)
+    def model_loaded(self, result: LoadResult | RemoteLoadResult) -> None:
+        if isinstance(result, RemoteLoadResult):  # say where it runs
+            self.model.setText(result.endpoint.model)
             self.model.setToolTip(result.summary)
             self.provider.setText(result.where)
-            self.provider.setToolTip(f"Your prompts go to {endpoint.base_url}")
+            self.provider.setToolTip(f"Your prompts go to {result.endpoint.base_url}")
             return
         self.model.setText(result.folder.name)
         self.model.setToolTip(str(result.folder.path))

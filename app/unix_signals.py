@@ -12,8 +12,12 @@ import logging
 import signal
 import socket
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSocketNotifier
+
+if TYPE_CHECKING:
+    from signal import _HANDLER  # typeshed's name for a handler as signal.signal returns it
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +30,7 @@ class QuitOnSignals(QObject):
     def __init__(self, on_quit: Callable[[], None], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._on_quit = on_quit
-        self._previous: dict[int, object] = {}
+        self._previous: dict[int, _HANDLER] = {}
         self._old_fd: int | None = None
         self._notifier: QSocketNotifier | None = None
         if not hasattr(socket, "AF_UNIX") or not QUIT_SIGNALS:

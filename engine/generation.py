@@ -6,6 +6,7 @@ events go out through `emit`, and nothing here knows about threads or asyncio.
 
 from __future__ import annotations
 
+import enum
 import threading
 import time
 from collections.abc import Callable, Generator
@@ -313,7 +314,7 @@ class _TurnRunner:
             options.set_top_k(sampling.top_k)
         turn_id = self.cache.begin_turn(ids, options)
         generated = 0
-        ending: FinishReason | None = None  # what we asked for when cancelling the turn
+        ending: FinishReason | _Cut | None = None  # what we asked for when cancelling the turn
         result: FinishReason | None = None
         engine = self.session.engine
         # Plain ints: pybind11 enum attribute lookups and `&` cost microseconds per token.
@@ -377,7 +378,13 @@ class _TurnRunner:
         self.outbox.add(thinking, text)
 
 
-_FORCE = object()  # sentinel: the turn was cut to close the thinking
+class _Cut(enum.Enum):
+    """Why _generate cut its own turn, where that is not a FinishReason the user sees."""
+
+    FORCE = "force"  # to close the thinking (budget spent or "answer now")
+
+
+_FORCE = _Cut.FORCE
 
 
 def _map_finish(og: Any, reason: Any) -> FinishReason:

@@ -21,11 +21,16 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from engine.environment import PRIVACY_VARIABLES
 from engine.errors import PonderError, user_message
 from engine.paths import Paths
+
+if TYPE_CHECKING:  # the engine is imported by the checks themselves, so a missing part is one failed check
+    from engine.assistant import Assistant
+    from engine.host import ModelHost
+    from engine.service import LoadResult
 
 QUESTION, EXPECTED = "What is 2 plus 3?", "5"
 OCR_TEXT = "Offline 2026"
@@ -64,9 +69,9 @@ class SelfTestContext:
     model: str
     provider: str
     scratch: Path
-    assistant: object | None = None  # engine.assistant.Assistant once the model check ran
-    loaded: object | None = None  # its engine.service.LoadResult
-    host: object | None = None  # the engine.host.ModelHost that loaded it
+    assistant: Assistant | None = None  # once the model check ran
+    loaded: LoadResult | None = None  # what that check loaded
+    host: ModelHost | None = None  # the host that loaded it
 
 
 def run_self_test(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> int:

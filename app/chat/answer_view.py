@@ -84,7 +84,7 @@ class AnswerView(QTextBrowser):
         rendered = self._renderer.render(self._markdown)
         document = self.document()
         for key, image in rendered.images.items():
-            qimage = QImage.fromData(image.png, "PNG")
+            qimage = QImage.fromData(image.png, "PNG")  # type: ignore[arg-type]  # stubs say bytes; PySide6 6.11 wants str
             ratio = max(1.0, qimage.width() / image.width)
             qimage.setDevicePixelRatio(ratio)
             document.addResource(QTextDocument.ResourceType.ImageResource, QUrl(f"{MATH_SCHEME}:{key}"), qimage)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -11,6 +13,8 @@ from app.chat.conversation import Exchange, Phase, Reply
 from app.chat.thinking_pane import ThinkingPane
 from app.markdown.math import MathImages
 from app.markdown.render import MarkdownRenderer
+
+_Part = TypeVar("_Part", bound=QWidget)
 
 #: Longest question text shown in full; the rest is elided (it was sent in full).
 MAX_SHOWN_QUESTION = 20_000
@@ -58,6 +62,7 @@ class UserMessage(QFrame):
         inner.setContentsMargins(12, 8, 12, 8)
         inner.addWidget(self.text)
         inner.addWidget(self.attachment)
+        self._question = ""
         self.copy_button = _action("Copy", "copyQuestionButton", "Copy the question", self)
         self.edit_button = _action("Edit", "editButton", "Edit and resend the question", self)
         self.copy_button.clicked.connect(lambda: _copy_feedback(self.copy_button, self._question))
@@ -74,7 +79,6 @@ class UserMessage(QFrame):
         layout.setSpacing(2)
         layout.addLayout(row)
         layout.addLayout(actions)
-        self._question = ""
 
     def show_exchange(self, exchange: Exchange, *, editable: bool) -> None:
         self._question = exchange.question
@@ -145,8 +149,9 @@ class AssistantMessage(QFrame):
 
     _ORDER = ("answer", "error", "notices", "footer")
 
-    def _part(self, name: str) -> QWidget:
-        """One of the parts below the thinking, built (hidden) and placed in order on first use."""
+    def _part(self, name: str, kind: type[_Part]) -> _Part:
+        """One of the parts below the thinking, built (hidden) and placed in order on first use;
+        kind is the class its _build_ method makes."""
         part = self._parts.get(name)
         if part is None:
             part = getattr(self, f"_build_{name}")()
@@ -154,6 +159,7 @@ class AssistantMessage(QFrame):
             before = sum(1 for n in self._ORDER[: self._ORDER.index(name)] if n in self._parts)
             self._layout.insertWidget(2 + before, part)
             self._parts[name] = part
+        assert isinstance(part, kind), f"the {name} part is a {type(part).__name__}"
         return part
 
     def _build_answer(self) -> QWidget:
@@ -191,20 +197,21 @@ class AssistantMessage(QFrame):
 
     @property
     def error(self) -> QLabel:
-        return self._part("error")
+        return self._part("error", QLabel)
 
     @property
     def notices(self) -> QLabel:
-        return self._part("notices")
+        return self._part("notices", QLabel)
 
     @property
     def answer(self) -> AnswerView:
         """The rendered answer (built on first use: a text browser is costly to build)."""
-        return self._part("answer")
+        return self._part("answer", AnswerView)
 
     @property
     def _answer(self) -> AnswerView | None:
-        return self._parts.get("answer")
+        answer = self._parts.get("answer")
+        return answer if isinstance(answer, AnswerView) else None
 
     def set_renderer(self, renderer: MarkdownRenderer) -> None:
         """New colours: re-render the answer, if there is one."""
@@ -239,7 +246,7 @@ class AssistantMessage(QFrame):
             self.notices.setText("\n".join(notes))
         done = not reply.live
         if done or "footer" in self._parts:
-            self._part("footer").setVisible(done)
+            self._part("footer", QWidget).setVisible(done)
             self.copy_button.setVisible(done and bool(reply.answer))
             self.regenerate_button.setVisible(done and last and not busy)
             self.stats.setText(_stats_text(reply) if done else "")

@@ -30,6 +30,7 @@ from engine.history.errors import (
     SetupChoice,
 )
 from engine.history.records import MessageMeta
+from engine.history.store import HistoryStore
 from engine.history.vault import HistoryVault
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,7 @@ class HistoryPanel(QObject):
         self.sidebar.show_state("Opening your chat history…", [])
         self.opener.start()
 
-    def _on_opened(self, store, _current: bool) -> None:
+    def _on_opened(self, store: HistoryStore, _current: bool) -> None:
         if self.store is not None or self._closed:
             store.close()  # another try or a passphrase got there first, or the window closed
         else:
@@ -379,8 +380,7 @@ def attach_history(window, controller, paths, ops: Ops, host=None) -> HistoryPan
     window.add_sidebar(panel.sidebar)
     panel.sidebar.current_title.connect(window.show_chat_title)
     search = window.add_action("Edit", "Search c&hats", QKeySequence("Ctrl+K"),
-                               lambda: (panel.sidebar.search.setFocus(),
-                                        panel.sidebar.search.selectAll()))
+                               panel.sidebar.focus_search)
     search.setObjectName("historySearchAction")
     window.add_action("File", "&Import conversation…", None, panel.import_file)
     window.closing.connect(panel.close)

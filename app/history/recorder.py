@@ -100,8 +100,9 @@ class HistoryRecorder:
     def flush(self) -> None:
         """Commit the text of any answer still streaming (before the store closes)."""
         for saved in self._saved.values():
-            if saved.writer is not None and not saved.writer.finished and self.store is not None:
-                self._guard(lambda _e, w=saved.writer: w.flush(), None)
+            writer = saved.writer
+            if writer is not None and not writer.finished:
+                self._guard(lambda _store: writer.flush())  # called at once: the loop variable is safe
 
     def forget(self) -> None:
         """A new chat: the next question starts a new stored conversation."""
@@ -123,10 +124,10 @@ class HistoryRecorder:
     # --- ChatListener ---
 
     def exchange_added(self, exchange: Exchange) -> None:
-        self._guard(self._save_question, exchange)
+        self._guard(lambda store: self._save_question(store, exchange))
 
     def exchange_updated(self, exchange: Exchange) -> None:
-        self._guard(self._save_reply, exchange)
+        self._guard(lambda store: self._save_reply(store, exchange))
 
     def conversation_reset(self) -> None:
         self.forget()
@@ -139,37 +140,40 @@ class HistoryRecorder:
         pass  # saved with the reply when it finishes
 
     def chat_settings_changed(self, settings: ChatSettings) -> None:
-        if self.conversation_id is not None:
-            self._guard(lambda _e: self.store.set_chat_settings(self.conversation_id, settings), None)
+        conversation_id = self.conversation_id
+        if conversation_id is not None:
+            self._guard(lambda store: store.set_chat_settings(conversation_id, settings))
 
     # --- internals ---
 
-    def _guard(self, action: Callable[[Exchange], None], exchange: Exchange) -> None:
-        """Saving must never break the chat: a failed write is reported, the chat goes on."""
-        if self.store is None:
+    def _guard(self, action: Callable[[HistoryStore], object]) -> None:
+        """Run action on the store, if there is one. Saving must never break the chat: a failed
+        write is reported, the chat goes on."""
+        store = self.store
+        if store is None:
             return
         try:
-            action(exchange)
+            action(store)
         except PonderError as exc:
             log.warning("saving the chat failed: %s", type(exc).__name__)
             self.on_error(exc)
 
-    def _save_question(self, exchange: Exchange) -> None:
-        store = self.store
-        if self.conversation_id is None:
-            self.conversation_id = store.create_conversation().id
-            store.set_chat_settings(self.conversation_id, self.chat_settings())
-        stored = store.add_message(self.conversation_id, "user", exchange.question)
+    def _save_question(self, store: HistoryStore, exchange: Exchange) -> None:
+        conversation_id = self.conversation_id
+        if conversation_id is None:
+            conversation_id = self.conversation_id = store.create_conversation().id
+            store.set_chat_settings(conversation_id, self.chat_settings())
+        stored = store.add_message(conversation_id, "user", exchange.question)
         self._track(exchange, _Saved(stored.id, exchange.question))
-        self.on_saved(self.conversation_id)
+        self.on_saved(conversation_id)
 
-    def _save_reply(self, exchange: Exchange) -> None:
+    def _save_reply(self, store: HistoryStore, exchange: Exchange) -> None:
         saved = self._saved.get(id(exchange))
         if saved is None:
             return
         reply = exchange.reply
         if reply.live and (saved.writer is None or saved.writer.finished):
-            self._restart(exchange, saved)
+            self._restart(store, exchange, saved)
         writer = saved.writer
         if writer is None or writer.finished:
             return
@@ -181,29 +185,33 @@ class HistoryRecorder:
             reason = reply.finish.value if reply.finish is not None else ""
             writer.finish(MessageMeta(model=meta.model, provider=meta.provider,
                                       finish_reason=reason, stats=stats))
-            self.on_saved(self.conversation_id)
+            self.on_saved(self._tracking_id())
         else:
             writer.flush_if_due()
 
-    def _restart(self, exchange: Exchange, saved: _Saved) -> None:
+    def _restart(self, store: HistoryStore, exchange: Exchange, saved: _Saved) -> None:
         """A new turn for an exchange: a first reply, a regenerate, an edit, or a continuation."""
-        store = self.store
+        conversation_id = self._tracking_id()
         reply = exchange.reply
         if exchange.question != saved.question:  # edited and resent: it replaces the exchange
             store.truncate_from(saved.question_id)
-            saved.question_id = store.add_message(self.conversation_id, "user",
-                                                  exchange.question).id
+            saved.question_id = store.add_message(conversation_id, "user", exchange.question).id
             saved.question = exchange.question
             saved.writer = None
-        continuing = (saved.writer is not None and reply.thinking
-                      and reply.thinking == saved.writer.thinking and not reply.answer)
-        if continuing:  # answer-now / continue-thinking: the same message goes on
-            writer = MessageWriter(store, saved.writer.message_id, interval_s=self.interval_s)
+        previous = saved.writer
+        if previous is not None and reply.thinking and reply.thinking == previous.thinking and not reply.answer:
+            # answer-now / continue-thinking: the same message goes on
+            writer = MessageWriter(store, previous.message_id, interval_s=self.interval_s)
             writer.set_text(reply.thinking, "")
             saved.writer = writer
             return
-        saved.writer = store.start_message(self.conversation_id, self.meta(),
-                                           interval_s=self.interval_s)
+        saved.writer = store.start_message(conversation_id, self.meta(), interval_s=self.interval_s)
+
+    def _tracking_id(self) -> int:
+        """The stored conversation of the tracked exchanges (forget() clears both together)."""
+        conversation_id = self.conversation_id
+        assert conversation_id is not None, "exchanges are tracked only within a saved conversation"
+        return conversation_id
 
     def _track(self, exchange: Exchange, saved: _Saved) -> None:
         self._exchanges.append(exchange)

@@ -119,7 +119,8 @@ class HistorySidebar(QWidget):
         self.state_label = QLabel(self.state)
         self.state_label.setWordWrap(True)
         self.state_box = QWidget(self.state)  # holds one button per choice, rebuilt each time
-        QVBoxLayout(self.state_box).setContentsMargins(0, 0, 0, 0)
+        self._choices = QVBoxLayout(self.state_box)
+        self._choices.setContentsMargins(0, 0, 0, 0)
         state_layout = QVBoxLayout(self.state)
         state_layout.addWidget(self.state_label)
         state_layout.addWidget(self.state_box)
@@ -189,8 +190,13 @@ class HistorySidebar(QWidget):
             button = QPushButton(label, self.state_box)
             button.setObjectName("historyChoice")
             button.clicked.connect(lambda _c=False, cb=callback: cb())
-            self.state_box.layout().addWidget(button)
+            self._choices.addWidget(button)
         self.state.show()
+
+    def focus_search(self) -> None:
+        """Edit ▸ Search chats (Ctrl+K): the search field, with its text selected to type over."""
+        self.search.setFocus()
+        self.search.selectAll()
 
     def set_current(self, conversation_id: int | None) -> None:
         """Mark the conversation the chat shows."""

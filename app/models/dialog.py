@@ -346,9 +346,12 @@ class ModelManagerDialog(QDialog):
         """Select the row for an installed name, a (model, variant) pair or a found folder."""
         for i in range(self.tree.topLevelItemCount()):
             group = self.tree.topLevelItem(i)
+            if group is None:  # Qt's None is for an index out of range
+                continue
             for j in range(group.childCount()):
-                if group.child(j).data(0, _ROLE) == (kind, value):
-                    self.tree.setCurrentItem(group.child(j))
+                row = group.child(j)
+                if row is not None and row.data(0, _ROLE) == (kind, value):
+                    self.tree.setCurrentItem(row)
                     return
 
     def _update_buttons(self) -> None:
@@ -357,7 +360,7 @@ class ModelManagerDialog(QDialog):
         self.use_button.setEnabled(kind == "installed" and not busy)
         self.download_button.setEnabled(kind in ("catalog", "found") and not busy)
         self.download_button.setText("Use without downloading" if kind == "found" else "Download")
-        user_model = kind == "installed" and sel[1] != DEMO
+        user_model = sel is not None and kind == "installed" and sel[1] != DEMO
         self.verify_button.setEnabled(user_model and not busy)
         self.remove_button.setEnabled(user_model and not busy)
         self.import_button.setEnabled(not busy)
@@ -442,7 +445,8 @@ class ModelManagerDialog(QDialog):
         if not sel or sel[0] != "installed":
             return
         name = sel[1]
-        total = self.store.get(name).disk_bytes if self.store.get(name) else 0
+        installed = self.store.get(name)
+        total = installed.disk_bytes if installed else 0
         self.installer = None
 
         def work(state: TaskState) -> str:

@@ -119,8 +119,8 @@ class QuickController(QObject):
         """Show the overlay and wait for a rectangle (None if cancelled)."""
         future: asyncio.Future[QImage | None] = asyncio.get_running_loop().create_future()
         overlay = overlay or RegionOverlay()
-        overlay.selected.connect(lambda image: future.done() or future.set_result(image))
-        overlay.cancelled.connect(lambda: future.done() or future.set_result(None))
+        overlay.selected.connect(lambda image: _settle(future, image))
+        overlay.cancelled.connect(lambda: _settle(future, None))
         self.overlay = overlay
         overlay.open()
         return await future
@@ -227,3 +227,9 @@ def empty_message(source: str, platform: str | None = None) -> str:
     if source == "region" and (platform or sys.platform) == "darwin":
         text += SCREEN_RECORDING
     return text
+
+
+def _settle(future: asyncio.Future[QImage | None], image: QImage | None) -> None:
+    """The overlay's first answer wins; a later signal finds the future done."""
+    if not future.done():
+        future.set_result(image)

@@ -18,6 +18,7 @@ from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QClipboard
 
 from app.quick import paste
+from app.quick.user32 import load_user32
 
 #: How long the user may hold the hotkey, and how long the app may take to copy.
 RELEASE_S, COPY_S = 1.0, 1.0
@@ -40,9 +41,7 @@ def platform_keys(platform: str | None = None) -> CopyKeys | None:
     """The copy keys of Windows or macOS; None elsewhere."""
     platform = platform or sys.platform
     if platform == "win32":
-        import ctypes
-
-        user32 = ctypes.WinDLL("user32")
+        user32 = load_user32()
         return CopyKeys(lambda: paste.press_windows(user32, paste.VK_C),
                         lambda: any(user32.GetAsyncKeyState(vk) & 0x8000 for vk in _WIN_MODIFIERS))
     if platform == "darwin":

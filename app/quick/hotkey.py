@@ -11,8 +11,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSocketNotifier, Signal
+
+if TYPE_CHECKING:  # each platform's module is imported only there (they import this one)
+    from app.quick.hotkey_macos import MacHotkey
+    from app.quick.hotkey_windows import WindowsHotkey
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +178,8 @@ def hotkey_support(environ: dict[str, str] | None = None, platform: str | None =
             "“ponder act” to a key in your system's keyboard settings.")
 
 
-def make_hotkey(parent: QObject | None = None, support: str | None = None) -> QObject:
+def make_hotkey(parent: QObject | None = None,
+                support: str | None = None) -> X11Hotkey | WindowsHotkey | MacHotkey:
     """The hotkey for this platform (an X11Hotkey where none works: register() then fails)."""
     support = support or hotkey_support()
     if support == "windows":

@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractNativeEventFilter, QCoreApplication, QObject, Signal
 
 from app.quick.hotkey import HotkeyError, split_hotkey
+from app.quick.user32 import load_user32
 
 WM_HOTKEY = 0x0312
 MOD_NOREPEAT = 0x4000  # one WM_HOTKEY per press, not one per auto-repeat
@@ -74,7 +75,7 @@ class WindowsHotkey(QObject):
 
     def _api(self) -> Any:
         if self._user32 is None:
-            self._user32 = ctypes.WinDLL("user32", use_last_error=True)
+            self._user32 = load_user32(use_last_error=True)
         return self._user32
 
     def register(self, text: str, display: str | None = None) -> None:  # noqa: ARG002 - X11's signature
@@ -92,7 +93,9 @@ class WindowsHotkey(QObject):
                 raise HotkeyError(f"{text} is already used by another application. Pick another shortcut.")
             raise HotkeyError(f"Windows refused the shortcut {text} (error {code}).")
         self._registered = True
-        QCoreApplication.instance().installNativeEventFilter(self._filter)
+        app = QCoreApplication.instance()
+        assert app is not None, "hotkeys are registered by a running Qt application"
+        app.installNativeEventFilter(self._filter)
 
     def unregister(self) -> None:
         """Give the keys back (also on quit)."""

@@ -10,14 +10,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from app.markdown.render import MarkdownRenderer
+from app.qapp import widgets_application
 from app.quick.controller import QuickController
 from app.quick.hotkey import DEFAULT_HOTKEY, NATIVE, HotkeyError, hotkey_support, make_hotkey
 from app.quick.instance import OPEN_CHAT, InstanceServer
@@ -31,6 +32,9 @@ from engine.quick_actions.handoff import hand_over
 from engine.quick_actions.request import QuickRequest
 from engine.remote.service import RemoteLoadResult
 from engine.service import InferenceService, LoadResult
+
+if TYPE_CHECKING:
+    from app.main import PonderApp  # imported when the chat window is first opened
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +53,7 @@ class QuickApp:
         self.model_spec = model or default_model(paths)
         self.provider = provider or "auto"
         self.result: LoadResult | RemoteLoadResult | None = None
-        self.chat = None
+        self.chat: PonderApp | None = None  # the chat window, once opened
         theme = pick_theme("auto", system_is_dark(qapp))
         apply_theme(qapp, theme, 0)  # the popup and result windows look as in the chat window
         self.controller = QuickController(self.assistant, renderer=lambda: MarkdownRenderer(theme.markdown),
@@ -177,7 +181,7 @@ def run_quick(args: argparse.Namespace, paths: Paths, request: QuickRequest) -> 
 
     from app.crash import install_excepthook
 
-    qapp = QApplication.instance() or QApplication([sys.argv[0]])
+    qapp = widgets_application()
     qapp.setApplicationName("Ponder")
     qapp.setApplicationDisplayName("Ponder")  # window titles end " — Ponder", as in the chat window
     qapp.setDesktopFileName("ponder")

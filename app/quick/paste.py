@@ -15,6 +15,7 @@ from typing import Any
 
 from PySide6.QtGui import QClipboard, QGuiApplication
 
+from app.quick.user32 import load_user32
 from engine.capture.errors import CaptureUnavailableError
 from engine.capture.sources import session_kind
 
@@ -48,7 +49,7 @@ def paste_back(text: str) -> None:
     if kind == "x11":
         press_x11()
     elif kind == "windows":
-        press_windows(ctypes.WinDLL("user32"))
+        press_windows(load_user32())
     elif kind == "macos":
         press_macos(*quartz())
     else:

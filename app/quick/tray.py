@@ -11,12 +11,12 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 class Tray(QSystemTrayIcon):
     """Quick action on selection / clipboard / a screen region…, Open chat, Quit."""
 
-    def __init__(self, icon: QIcon, *, on_source: Callable[[str], None], on_open_chat: Callable[[], None],
+    def __init__(self, icon: QIcon, *, on_source: Callable[[str], object], on_open_chat: Callable[[], None],
                  on_quit: Callable[[], None], hotkey_text: Callable[[], str],
                  selection_kept: Callable[[], bool] = lambda: True) -> None:
         """selection_kept: the system keeps a selection apart from the clipboard (X11). Elsewhere
         a click in the tray moves the focus away from the selected text, so only the hotkey can
-        act on it, and the menu says so."""
+        act on it, and the menu says so. What on_source returns (a task) is not used."""
         super().__init__(icon)
         self._selection_kept = selection_kept
         self.setToolTip("Ponder")

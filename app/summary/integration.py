@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog
 
 from app.summary.view import SummaryView
@@ -87,6 +87,8 @@ class SummaryActions(QObject):
     # --- drag and drop onto the main window ---
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if not isinstance(event, QDropEvent):  # drag enter and move events are drop events too
+            return False
         kind = event.type()
         if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
             if _local_files(event):
@@ -116,7 +118,7 @@ class _HeldSummarizer:
             return await self.summarizer.run(documents, options, control=control, **options_kw)
 
 
-def _local_files(event: Any) -> list[str]:
+def _local_files(event: QDropEvent) -> list[str]:
     mime = event.mimeData()
     if mime is None or not mime.hasUrls():
         return []

@@ -131,7 +131,7 @@ class SummaryView(QWidget):
         column.addWidget(self.notes)
         column.addWidget(self.result, 1)
         column.addLayout(buttons)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.cancel)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self).activated.connect(self.cancel)
         self._set_result_actions(False)
         self.busy_changed(False)
 
@@ -140,10 +140,10 @@ class SummaryView(QWidget):
     def start(self, files: Sequence[str | Path], options: SummaryOptions | None = None, *,
               text: str | None = None, text_name: str = "clipboard text") -> bool:
         """Summarise files, or a text (the options shown are used when none are given)."""
-        files = [Path(f) for f in files]
+        paths = [Path(f) for f in files]
         if options is not None:
             self._show_options(options)
-        labels = ([text_name] if text is not None else []) + [f.name for f in files]
+        labels = ([text_name] if text is not None else []) + [p.name for p in paths]
         names = ", ".join(labels[:3]) + (f" and {len(labels) - 3} more" if len(labels) > 3 else "")
         self.heading.setText(f"Summary of {names}")
         self.setWindowTitle(f"Summary of {names}")
@@ -155,7 +155,7 @@ class SummaryView(QWidget):
         self.run_button.show()
         self.chat_button.show()
         self.status.setText("Starting…")
-        return self.session.start(files, self.options(), text=text, text_name=text_name)
+        return self.session.start(paths, self.options(), text=text, text_name=text_name)
 
     def rerun(self) -> None:
         """Run again with the options now shown (saved sections of an equal run are reused)."""

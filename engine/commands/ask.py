@@ -9,7 +9,7 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from engine.budget import ThinkingBudget
 from engine.commands.common import add_model_options, command_host, fail
@@ -19,6 +19,9 @@ from engine.host import Ready
 from engine.models import default_model
 from engine.paths import Paths
 from engine.request import ChatRequest, Sampling, ask
+
+if TYPE_CHECKING:  # imported where used: only --save needs the history store
+    from engine.commands.history import AskSaver
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -77,13 +80,14 @@ async def _ask(spec: str, provider: str, build: Callable[[Ready], ChatRequest], 
                args: argparse.Namespace) -> int:
     """Load through the host (verify, catalog setup), then stream one turn; the exit code."""
     # --save (history): opened before the model so a locked store is reported at once.
-    saver = None
+    saver: AskSaver | None = None
     if getattr(args, "save", False):  # `ponder act` reuses this loop without --save
         from engine.commands.history import AskSaver
 
-        saver = AskSaver.open(args, paths)
-        if isinstance(saver, int):
-            return saver
+        opened = AskSaver.open(args, paths)
+        if isinstance(opened, int):
+            return opened
+        saver = opened
     try:
         host = command_host(args, paths)  # --endpoint: a remote server (engine/remote/)
     except PonderError as exc:

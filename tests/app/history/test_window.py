@@ -7,6 +7,7 @@ import json
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLineEdit, QListWidget, QPlainTextEdit
 
 from app.history.panel import Dialogs, HistoryPanel
@@ -219,3 +220,13 @@ def test_a_chats_own_settings_are_saved_with_it_and_come_back_when_it_is_reopene
     assert request.system_prompt == "Answer in one line. Be kind." and request.sampling.temperature == 0.3
     assert request.budget.tokens == ponder.settings.thinking_budgets()["low"]
     assert history.store.summary(summary.id).message_count == 4
+
+
+def test_search_chats_puts_the_cursor_in_the_search_with_its_text_selected(ponder, history, qtbot):
+    search = ponder.window.findChild(QLineEdit, "historySearch")
+    search.setText("old words")
+    ponder.window.activateWindow()
+    qtbot.waitUntil(ponder.window.isActiveWindow)
+    ponder.window.findChild(QAction, "historySearchAction").trigger()
+    qtbot.waitUntil(search.hasFocus)
+    assert search.selectedText() == "old words"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from app.summary.view import SummaryView
@@ -126,3 +127,12 @@ def test_a_text_file_without_an_extension_is_summarised(view, qtbot, tmp_path):
     assert view.status.text().startswith("Done"), view.status.text()
     assert view.windowTitle() == "Summary of GPL-3"
     assert view.run_button.isVisible() and view.chat_button.isVisible()
+
+
+def test_escape_stops_a_running_summary(view, qtbot, tmp_path):
+    view.start([corpus.make_pdf(tmp_path / "long.pdf", pages=6, repeat=14)])
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow)
+    qtbot.keyClick(view, Qt.Key.Key_Escape)
+    assert view.status.text() == "Stopping after the current step…"
+    assert view.session.control is not None and view.session.control.cancelled
