@@ -11,6 +11,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from engine.request import ChatRequest
+
 
 class ServerKind(enum.Enum):
     """Which serving engine answers, as far as its /v1/models reply (or the user) tells."""
@@ -69,10 +71,6 @@ _OWNERS = {
     "ollama": ServerKind.OLLAMA,
 }
 
-#: Thinking budget forced by llama.cpp: the text it inserts before the end-of-thinking tag.
-BUDGET_MESSAGE = "Time is up; I will answer now."
-
-
 def capabilities_for(kind: ServerKind) -> Capabilities:
     return _BY_KIND[kind]
 
@@ -90,16 +88,34 @@ def detect_kind(models_reply: dict[str, Any], model: str, override: str = "auto"
     return ServerKind.OPENAI
 
 
-def budget_fields(caps: Capabilities, budget_tokens: int | None) -> dict[str, Any]:
-    """Extra request fields that make the server enforce a thinking budget."""
+def budget_fields(caps: Capabilities, request: ChatRequest) -> dict[str, Any]:
+    """Extra request fields that make the server enforce the request's thinking budget, with its
+    closing line (the user's, from Settings; none when it is off), and skip the thinking where
+    the request wants none and the server can be told so."""
+    budget_tokens, message = request.budget.tokens, request.budget_message
     if caps.server is ServerKind.PONDER:
+        if no_thinking(request):
+            return {"max_thinking_tokens": 0}  # it cannot resume a message, but takes a zero budget
         # `ponder serve` applies its "medium" effort when a request names no budget.
-        return {"reasoning_effort": "xhigh"} if budget_tokens is None else {"max_thinking_tokens": budget_tokens}
+        if budget_tokens is None:
+            return {"reasoning_effort": "xhigh"}
+        return {"max_thinking_tokens": budget_tokens} | ({"reasoning_budget_message": message} if message else {})
     if budget_tokens is None or caps.budget is not BudgetMode.SERVER_FIELD:
         return {}
     if caps.server is ServerKind.LLAMA_CPP:
-        return {"thinking_budget_tokens": budget_tokens, "thinking_budget_message": BUDGET_MESSAGE}
+        return {"thinking_budget_tokens": budget_tokens} | ({"thinking_budget_message": message} if message else {})
     return {}
+
+
+def no_thinking(request: ChatRequest) -> bool:
+    """The request closes the thinking before it starts (effort "none", as chat titles ask)."""
+    return request.resume_thinking == "" and request.close_thinking
+
+
+def skips_thinking(caps: Capabilities) -> bool:
+    """Whether a no-thinking request gets no thinking here: by resuming a closed thinking, or
+    (`ponder serve`) by a zero budget. Elsewhere a reasoning model thinks first."""
+    return caps.answer_now or caps.server is ServerKind.PONDER
 
 
 def resume_fields(caps: Capabilities) -> dict[str, Any]:

@@ -47,7 +47,7 @@ def request_body(request: ChatRequest, caps: Capabilities) -> dict[str, Any]:
             body["top_k"] = sampling.top_k
     if request.max_new_tokens is not None:
         body["max_tokens"] = request.max_new_tokens
-    body.update(budget_fields(caps, request.budget.tokens))
+    body.update(budget_fields(caps, request))
     return body
 
 
