@@ -34,6 +34,7 @@ from engine.host import Checking, EngineBackend, HostState, LoadFailed, Loading,
 from engine.host.kinds import KindBackend, connection_of, saved_connections
 from engine.models import DEMO, default_model
 from engine.paths import Paths, demo_model_dir, resources_dir
+from engine.remote.service import RemoteLoadResult
 from engine.service import INFERENCE_THREAD, InferenceService, LoadResult
 from engine.settings import Settings, SettingsStore
 
@@ -134,7 +135,7 @@ class PonderApp:
             self.model_override = None
             self.start_loading()
 
-    def _loaded(self, result: LoadResult) -> None:
+    def _loaded(self, result: LoadResult | RemoteLoadResult) -> None:
         demo = isinstance(result, LoadResult) and result.folder.path == demo_model_dir().resolve()
         self.controller.greedy = demo  # the demo model is reliable only with greedy decoding
         self.controller.model_loaded(result)

@@ -148,11 +148,14 @@ async def _check_privacy(ctx: SelfTestContext) -> str:
 
 async def _check_model(ctx: SelfTestContext) -> str:
     from engine.commands.common import local_host
+    from engine.service import LoadResult
 
     # As every entry point loads: files verified, the catalog's chat format applied.
     host = local_host(ctx.paths)
     ctx.host, ctx.assistant = host, host.assistant
     result = (await host.load(ctx.model, ctx.provider)).result
+    if not isinstance(result, LoadResult):  # a local host has no remote backend
+        raise CheckFailed(f"{ctx.model} did not load on this machine")
     ctx.loaded = result
     return f"{ctx.model} on {result.provider.key}"
 

@@ -20,6 +20,7 @@ from engine.errors import ContextTooLongError, PonderError
 from engine.events import Failed, Stats
 from engine.history.records import ChatSettings
 from engine.request import ChatRequest, Sampling
+from engine.remote.service import RemoteLoadResult
 from engine.service import LoadResult
 from engine.settings import Settings
 
@@ -56,7 +57,7 @@ class ChatController:
         self.required_system_prompt = False
         #: This chat's effort: it starts from the "effort" setting and is saved with the chat.
         self.effort: str = settings.get("effort")
-        self.model: LoadResult | None = None
+        self.model: LoadResult | RemoteLoadResult | None = None
         #: Greedy decoding instead of the sampling settings (the demo model needs it).
         self.greedy = False
         self._model_error: PonderError | None = None
@@ -74,7 +75,7 @@ class ChatController:
         self.model, self._model_error = None, None
         self._ready_event().clear()
 
-    def model_loaded(self, result: LoadResult) -> None:
+    def model_loaded(self, result: LoadResult | RemoteLoadResult) -> None:
         self.model, self._model_error = result, None
         self._ready_event().set()
 

@@ -18,6 +18,7 @@ from engine.events import AnswerDelta, Failed, Finished, FinishReason, PromptPro
 from engine.host import Ready
 from engine.models import default_model
 from engine.paths import Paths
+from engine.remote.service import RemoteLoadResult
 from engine.request import ChatRequest, Sampling, ask
 
 if TYPE_CHECKING:  # imported where used: only --save needs the history store
@@ -66,9 +67,8 @@ def catalog_sampling(ready: Ready, greedy: bool) -> Sampling:
 
 def _where(ready: Ready) -> tuple[str, str]:
     """The model's name and where it runs, as the history records them."""
-    endpoint = getattr(ready.result, "endpoint", None)  # a RemoteLoadResult
-    if endpoint is not None:
-        return endpoint.model, "remote"
+    if isinstance(ready.result, RemoteLoadResult):
+        return ready.result.endpoint.model, "remote"
     return ready.result.folder.name, ready.result.provider.key
 
 

@@ -9,7 +9,7 @@ import platform
 from typing import Any
 
 from engine.commands.common import add_model_options, fail, local_host
-from engine.errors import PonderError
+from engine.errors import EngineFailureError, PonderError
 from engine.hardware import HardwareFacts, detect_hardware
 from engine.models import DEMO, default_model, installed_models
 from engine.paths import Paths, demo_model_dir
@@ -41,7 +41,10 @@ async def _load(paths: Paths, spec: str, provider: str, hardware: HardwareFacts,
     """Load as every entry point does (files verified, catalog setup applied), then let go."""
     host = local_host(paths, hardware=hardware, install=install)
     try:
-        return (await host.load(spec, provider)).result, None
+        result = (await host.load(spec, provider)).result
+        if not isinstance(result, LoadResult):  # a local host has no remote backend
+            raise EngineFailureError(f"{spec} did not load on this machine")
+        return result, None
     except PonderError as exc:
         return None, exc
     finally:

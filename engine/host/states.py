@@ -13,6 +13,7 @@ from engine.errors import PonderError
 
 if TYPE_CHECKING:
     from engine.catalog.setup import ModelSetup
+    from engine.remote.service import RemoteLoadResult
     from engine.service import LoadResult
 
 
@@ -60,11 +61,12 @@ class Loading:
 
 @dataclass(frozen=True)
 class Ready:
-    """Loaded: what the backend reported, and the catalog setup applied to it."""
+    """Loaded: what the backend reported (a local model's files and provider, or a remote
+    model's server), and the catalog setup applied to it."""
 
     generation: int
     wanted: ModelWanted
-    result: LoadResult
+    result: LoadResult | RemoteLoadResult
     setup: ModelSetup
 
 
