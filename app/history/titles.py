@@ -5,6 +5,10 @@ in and the window is idle, the loaded model is asked for a few words, on a sessi
 (the chat's cached conversation is not touched), with no thinking and a few tokens. The title is
 cleaned and replaces the question only if nobody renamed the chat meanwhile.
 
+A remote model is asked too, in one short request. Where its server cannot skip the thinking
+(engine/remote/capabilities.py), a reasoning model thinks first: the reply gets a larger cap,
+and if it is still thinking there, the chat keeps its question as title (logged, never shown).
+
 It yields to the user: a question sent while it runs cancels it (the title is tried again after
 that answer); a model change, closing the window or a deleted chat end it too.
 """
@@ -20,6 +24,8 @@ from dataclasses import dataclass
 from app.chat.conversation import Exchange, Phase
 from engine.events import Finished, Stats
 from engine.history.records import ChatSettings
+from engine.remote.capabilities import Capabilities, skips_thinking
+from engine.remote.service import RemoteLoadResult
 from engine.request import ChatRequest, Message, Role, Sampling
 
 log = logging.getLogger(__name__)
@@ -29,6 +35,9 @@ TITLE_SESSION = "title"
 TITLE_LENGTH = 60
 #: Tokens the title may take (a few words; the rest is cut off).
 MAX_TOKENS = 24
+#: Tokens a reply may take on a server that cannot skip the thinking: room for a short thinking
+#: and the title, and a bound on what a long thinker costs the server.
+THINKING_MAX_TOKENS = 384
 #: How much of the first exchange the model reads.
 QUESTION_CHARS, ANSWER_CHARS = 600, 400
 
@@ -53,12 +62,14 @@ def clean_title(text: str) -> str:
     return line
 
 
-def title_request(exchange: Exchange) -> ChatRequest:
-    """A short greedy turn with the thinking already closed (effort "none")."""
+def title_request(exchange: Exchange, server: Capabilities | None = None) -> ChatRequest:
+    """A short greedy turn with the thinking already closed (effort "none"); on a remote
+    `server` that cannot close it, with room to think first."""
     question = exchange.question[:QUESTION_CHARS]
     answer = exchange.reply.answer.strip()[:ANSWER_CHARS]
+    cap = MAX_TOKENS if server is None or skips_thinking(server) else THINKING_MAX_TOKENS
     return ChatRequest(messages=(Message(Role.USER, PROMPT.format(question=question, answer=answer)),),
-                       sampling=Sampling(greedy=True), max_new_tokens=MAX_TOKENS,
+                       sampling=Sampling(greedy=True), max_new_tokens=cap,
                        resume_thinking="", close_thinking=True)
 
 
@@ -134,8 +145,8 @@ class ModelTitles:
 
     def _eligible_model(self) -> bool:
         model = self.controller.model
-        if model is None or getattr(model, "folder", None) is None:
-            return False  # no model, or a remote one (its server's time is not ours to spend)
+        if model is None:
+            return False
         return self.include_demo or not self.is_demo(model)
 
     def _maybe_start(self) -> None:
@@ -167,7 +178,8 @@ class ModelTitles:
     async def _run(self, job: _Job) -> None:
         assistant = self.controller.assistant
         model = self.controller.model
-        turn = assistant.chat(title_request(job.exchange), session=TITLE_SESSION)
+        server = model.capabilities if isinstance(model, RemoteLoadResult) else None
+        turn = assistant.chat(title_request(job.exchange, server), session=TITLE_SESSION)
         finished: Finished | None = None
         try:
             async for batch in turn:
@@ -182,8 +194,8 @@ class ModelTitles:
         self._job = None
         self._done.add(job.conversation_id)
         title = clean_title(finished.answer) if finished is not None else ""
-        if not title:
-            log.info("the model gave no usable title")
+        if not title:  # failed, or still thinking at the cap: the question stays the title
+            log.info("the model gave no usable title (%s)", finished.reason.value if finished else "failed")
             return
         try:
             self.rename(job.conversation_id, title)

@@ -8,9 +8,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPlainTextEdit
 
 from app.history.panel import HistoryPanel
-from app.history.titles import TITLE_LENGTH, TITLE_SESSION, clean_title
+from app.chat.conversation import Exchange, Phase, Reply
+from app.history.titles import MAX_TOKENS, THINKING_MAX_TOKENS, TITLE_LENGTH, TITLE_SESSION, clean_title, title_request
 from engine.history.keys import SECURE_BACKENDS, Keyring, backend_name
 from engine.history.vault import HistoryVault
+from engine.remote.capabilities import ServerKind, capabilities_for
 
 TURN_TIMEOUT_MS = 60_000
 
@@ -27,6 +29,19 @@ def test_the_models_reply_is_cleaned_into_one_short_line(reply, title):
     cleaned = clean_title(reply)
     assert cleaned == title
     assert len(cleaned) <= TITLE_LENGTH and "\n" not in cleaned
+
+
+@pytest.mark.parametrize(("server", "cap"), [
+    (None, MAX_TOKENS),  # the local engine closes the thinking itself
+    (ServerKind.LLAMA_CPP, MAX_TOKENS), (ServerKind.VLLM, MAX_TOKENS), (ServerKind.PONDER, MAX_TOKENS),
+    (ServerKind.LLAMA_CPP_PYTHON, THINKING_MAX_TOKENS), (ServerKind.OLLAMA, THINKING_MAX_TOKENS),
+    (ServerKind.OPENAI, THINKING_MAX_TOKENS),
+])
+def test_a_title_gets_room_to_think_only_where_the_server_cannot_skip_the_thinking(server, cap):
+    exchange = Exchange("What is 2 plus 3?", reply=Reply(answer="It is 5.", phase=Phase.DONE))
+    request = title_request(exchange, None if server is None else capabilities_for(server))
+    assert request.max_new_tokens == cap and request.resume_thinking == "" and request.close_thinking
+    assert MAX_TOKENS < THINKING_MAX_TOKENS <= 512  # a bound on what a long thinker costs the server
 
 
 @pytest.fixture
