@@ -19,8 +19,8 @@ from engine.budget import ThinkingBudget
 from engine.errors import ContextTooLongError, PonderError
 from engine.events import Failed, Stats
 from engine.history.records import ChatSettings
-from engine.request import ChatRequest, Sampling
 from engine.remote.service import RemoteLoadResult
+from engine.request import ChatRequest, Sampling
 from engine.service import LoadResult
 from engine.settings import Settings
 

@@ -71,6 +71,7 @@ _OWNERS = {
     "ollama": ServerKind.OLLAMA,
 }
 
+
 def capabilities_for(kind: ServerKind) -> Capabilities:
     return _BY_KIND[kind]
 
