@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.history.panel import HistoryPanel
 from app.ops import Ops
 from engine.history.keys import SECURE_BACKENDS, Keyring, backend_name
 from engine.history.vault import HistoryVault
@@ -16,11 +17,26 @@ def memory_keyring() -> MemoryKeyring:
     return MemoryKeyring()
 
 
+def allowed_keyring(memory_keyring: MemoryKeyring) -> Keyring:
+    """A Keyring on the in-memory backend, allowlisted as secure for the test."""
+    return Keyring(lambda: memory_keyring, allowed=SECURE_BACKENDS | {backend_name(memory_keyring)})
+
+
+def window_history(window, memory_keyring: MemoryKeyring, folder, configure=None) -> HistoryPanel:
+    """The window's history panel moved to a store in `folder` keyed by the test's in-memory
+    keyring, and opened; `configure(panel)` runs before it opens (test dialogs, say)."""
+    panel = window.findChild(HistoryPanel)
+    panel.close_store()
+    panel.vault = HistoryVault(folder, keyring=allowed_keyring(memory_keyring))
+    if configure is not None:
+        configure(panel)
+    assert panel.unlock()
+    return panel
+
+
 @pytest.fixture
 def vault(ponder_home, memory_keyring) -> HistoryVault:
-    keyring = Keyring(lambda: memory_keyring,
-                      allowed=SECURE_BACKENDS | {backend_name(memory_keyring)})
-    return HistoryVault.for_paths(ponder_home, keyring=keyring, scrypt=FAST_SCRYPT)
+    return HistoryVault.for_paths(ponder_home, keyring=allowed_keyring(memory_keyring), scrypt=FAST_SCRYPT)
 
 
 @pytest.fixture

@@ -7,9 +7,6 @@ Skipped unless the peer is built (tools/remote_peer.sh), as tests/engine/remote/
 
 from __future__ import annotations
 
-import importlib.util
-import os
-from pathlib import Path
 
 import httpx2
 import pytest
@@ -17,27 +14,17 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QPlainTextEdit
 
 from app.history import titles
-from app.history.panel import HistoryPanel
 from app.history.titles import TITLE_SESSION, clean_title, title_request
-from engine.history.keys import SECURE_BACKENDS, Keyring, backend_name
-from engine.history.vault import HistoryVault
 from engine.reasoning import THINK_END
 from engine.remote.connections import Connection, ConnectionStore
 from engine.remote.turn import request_body
-from tests.engine.remote.peers import ROOT, LlamaPeer
+from tests.app.history.conftest import window_history
+from tests.engine.remote.peers import GGUF, LLAMA_PEER_MARKS, LlamaPeer
 
-GGUF = Path(os.environ.get("PONDER_PEER_GGUF", ROOT / "build" / "remote-peer" / "demo-f32.gguf"))
 WAIT_MS = 60_000
 QUESTION = "What is 2 plus 3?"
 
-_REQUIRED = os.environ.get("PONDER_TEST_PEER") == "1"
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not _REQUIRED and importlib.util.find_spec("llama_cpp") is None,
-                       reason="llama-cpp-python[server] is not installed: run tools/remote_peer.sh"),
-    pytest.mark.skipif(not _REQUIRED and not GGUF.is_file(),
-                       reason=f"no GGUF demo model at {GGUF}: run tools/remote_peer.sh"),
-]
+pytestmark = LLAMA_PEER_MARKS
 
 
 @pytest.fixture(scope="module")
@@ -69,11 +56,7 @@ def remote_app(qtbot, qloop, ponder_home, peer):
 
 @pytest.fixture
 def history(remote_app, memory_keyring, tmp_path):
-    panel = remote_app.window.findChild(HistoryPanel)
-    panel.close_store()
-    keyring = Keyring(lambda: memory_keyring, allowed=SECURE_BACKENDS | {backend_name(memory_keyring)})
-    panel.vault = HistoryVault(tmp_path / "history", keyring=keyring)
-    assert panel.unlock()
+    panel = window_history(remote_app.window, memory_keyring, tmp_path / "history")
     panel.titles.include_demo = True  # the demo's titles are nonsense; here they are the point
     return panel
 

@@ -7,12 +7,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPlainTextEdit
 
-from app.history.panel import HistoryPanel
 from app.chat.conversation import Exchange, Phase, Reply
 from app.history.titles import MAX_TOKENS, THINKING_MAX_TOKENS, TITLE_LENGTH, TITLE_SESSION, clean_title, title_request
-from engine.history.keys import SECURE_BACKENDS, Keyring, backend_name
-from engine.history.vault import HistoryVault
 from engine.remote.capabilities import ServerKind, capabilities_for
+from tests.app.history.conftest import window_history
 
 TURN_TIMEOUT_MS = 60_000
 
@@ -46,12 +44,7 @@ def test_a_title_gets_room_to_think_only_where_the_server_cannot_skip_the_thinki
 
 @pytest.fixture
 def history(ponder, memory_keyring, tmp_path):
-    panel = ponder.window.findChild(HistoryPanel)
-    panel.close_store()
-    keyring = Keyring(lambda: memory_keyring, allowed=SECURE_BACKENDS | {backend_name(memory_keyring)})
-    panel.vault = HistoryVault(tmp_path / "history", keyring=keyring)
-    assert panel.unlock()
-    return panel
+    return window_history(ponder.window, memory_keyring, tmp_path / "history")
 
 
 def _ask(qtbot, app, text):

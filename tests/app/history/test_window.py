@@ -10,11 +10,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLineEdit, QListWidget, QPlainTextEdit
 
-from app.history.panel import Dialogs, HistoryPanel
+from app.history.panel import Dialogs
 from app.history.sidebar import ID_ROLE
-from engine.history.keys import SECURE_BACKENDS, Keyring, backend_name
 from engine.history.records import MessageStatus
-from engine.history.vault import HistoryVault
+from tests.app.history.conftest import window_history
 
 pytestmark = [pytest.mark.slow]
 TURN_TIMEOUT_MS = 60_000
@@ -35,15 +34,11 @@ class Answers:
 @pytest.fixture
 def history(ponder, memory_keyring, tmp_path):
     """The window's history panel, on a store keyed by the test's in-memory keyring."""
-    panel = ponder.window.findChild(HistoryPanel)
-    panel.close_store()
-    keyring = Keyring(lambda: memory_keyring,
-                      allowed=SECURE_BACKENDS | {backend_name(memory_keyring)})
-    panel.vault = HistoryVault(tmp_path / "history", keyring=keyring)
-    panel.answers = Answers()
-    panel.dialogs = panel.answers.dialogs()
-    assert panel.unlock()
-    return panel
+    def answer_dialogs(panel):
+        panel.answers = Answers()
+        panel.dialogs = panel.answers.dialogs()
+
+    return window_history(ponder.window, memory_keyring, tmp_path / "history", answer_dialogs)
 
 
 def _ask(qtbot, app, text):

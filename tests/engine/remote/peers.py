@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import subprocess
@@ -11,8 +12,22 @@ import time
 from pathlib import Path
 
 import httpx2
+import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
+#: The demo model converted to GGUF by tools/remote_peer.sh.
+GGUF = Path(os.environ.get("PONDER_PEER_GGUF", ROOT / "build" / "remote-peer" / "demo-f32.gguf"))
+# tools/test.sh builds the peer and sets PONDER_TEST_PEER=1: there a missing peer fails the run
+# instead of skipping it silently.
+_REQUIRED = os.environ.get("PONDER_TEST_PEER") == "1"
+#: `pytestmark` of a test module that needs llama.cpp's server.
+LLAMA_PEER_MARKS = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not _REQUIRED and importlib.util.find_spec("llama_cpp") is None,
+                       reason="llama-cpp-python[server] is not installed: run tools/remote_peer.sh"),
+    pytest.mark.skipif(not _REQUIRED and not GGUF.is_file(),
+                       reason=f"no GGUF demo model at {GGUF}: run tools/remote_peer.sh"),
+]
 
 
 def free_port() -> int:

@@ -7,13 +7,11 @@ cores, and converts the model to build/remote-peer/demo-f32.gguf or $PONDER_PEER
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -26,22 +24,12 @@ from engine.remote.endpoint import Endpoint
 from engine.remote.service import RemoteChoice, RemoteService
 from engine.request import Sampling, ask
 from tests.engine.remote.conftest import Recorder, run_turn
-from tests.engine.remote.peers import ROOT, LlamaPeer
+from tests.engine.remote.peers import GGUF, LLAMA_PEER_MARKS, LlamaPeer
 
-GGUF = Path(os.environ.get("PONDER_PEER_GGUF", ROOT / "build" / "remote-peer" / "demo-f32.gguf"))
 GREEDY = Sampling(greedy=True)
 QUESTION = "What is 37 plus 45?"
 
-# tools/test.sh builds the peer and sets PONDER_TEST_PEER=1: there a missing peer fails the run
-# instead of skipping it silently.
-_REQUIRED = os.environ.get("PONDER_TEST_PEER") == "1"
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not _REQUIRED and importlib.util.find_spec("llama_cpp") is None,
-                       reason="llama-cpp-python[server] is not installed: run tools/remote_peer.sh"),
-    pytest.mark.skipif(not _REQUIRED and not GGUF.is_file(),
-                       reason=f"no GGUF demo model at {GGUF}: run tools/remote_peer.sh"),
-]
+pytestmark = LLAMA_PEER_MARKS
 
 
 @pytest.fixture(scope="module")
