@@ -127,7 +127,7 @@ SCHEMA: tuple[Setting, ...] = (
             "effort.", "Thinking", minimum=16, maximum=1_000_000),
     Setting("budget_high", int, 4096, "High effort budget", "Thinking tokens allowed at High effort.",
             "Thinking", minimum=16, maximum=1_000_000),
-    Setting("budget_message_on", bool, False, "Close the thinking with a line when the budget runs out",
+    Setting("budget_message_on", bool, False, "End the thinking with a closing line",
             "When the thinking budget runs out, the line below ends the thinking, so the answer starts from "
             "a clear end (llama.cpp's budget message). It is part of the thinking, never of the answer.",
             "Thinking"),

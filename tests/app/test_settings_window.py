@@ -65,6 +65,18 @@ def test_the_budget_closing_line_is_edited_with_its_switch_and_checked(qtbot):
     assert dialog.result_settings.get("budget_message") == "Enough thinking; answering."
 
 
+def test_the_dialog_fits_its_width_without_a_sideways_scroll_bar(qtbot):
+    from PySide6.QtWidgets import QScrollArea
+
+    dialog = SettingsDialog(Settings())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    scroll = dialog.findChild(QScrollArea)
+    qtbot.waitUntil(lambda: scroll.viewport().width() > 0)
+    assert scroll.widget().minimumSizeHint().width() <= scroll.viewport().width()
+    assert scroll.horizontalScrollBar().maximum() == 0
+
+
 def test_restore_defaults_in_the_dialog(qtbot, ponder_home):
     settings = Settings()
     settings.set("top_p", 0.5)
